@@ -1,0 +1,175 @@
+"""The only place that decides who may see or change what.
+
+Workspace roles: owner and admin may do everything in their workspace; members see every
+project and act in a project by their project role; guests see only the projects they were
+added to, read-only, and no customer data. Anything the user may not know exists answers
+404 (Http404); what they may see but not change answers 403 (PermissionDenied).
+
+    product_owner   view comment edit_items rank manage_sprints manage_project
+    scrum_master    view comment edit_items rank manage_sprints
+    developer       view comment edit_items rank
+    stakeholder     view comment
+    (member, no project role)  view
+
+Workspace-level: members (not guests) read feedback and customers and may submit feedback;
+admins and the product owners of any project triage it and edit customers; only admins
+manage the workspace (members, webhooks, objectives, settings). A read-scoped API token
+allows only viewing, whatever its user's role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from tracker.models import (
+    Membership,
+    Project,
+    ProjectMembership,
+    ProjectRole,
+    Workspace,
+    WorkspaceRole,
+)
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    COMMENT = "comment"
+    EDIT_ITEMS = "edit_items"
+    RANK = "rank"
+    MANAGE_SPRINTS = "manage_sprints"
+    MANAGE_PROJECT = "manage_project"
+    VIEW_FEEDBACK = "view_feedback"
+    CREATE_FEEDBACK = "create_feedback"
+    TRIAGE_FEEDBACK = "triage_feedback"
+    EDIT_CUSTOMERS = "edit_customers"
+    MANAGE_WORKSPACE = "manage_workspace"
+
+
+READ_ACTIONS = frozenset({Action.VIEW, Action.VIEW_FEEDBACK})
+PROJECT_ACTIONS = frozenset(
+    {Action.VIEW, Action.COMMENT, Action.EDIT_ITEMS, Action.RANK, Action.MANAGE_SPRINTS, Action.MANAGE_PROJECT}
+)
+
+PROJECT_ROLE_ACTIONS: dict[str, frozenset[Action]] = {
+    ProjectRole.PRODUCT_OWNER: frozenset(PROJECT_ACTIONS),
+    ProjectRole.SCRUM_MASTER: frozenset(
+        {Action.VIEW, Action.COMMENT, Action.EDIT_ITEMS, Action.RANK, Action.MANAGE_SPRINTS}
+    ),
+    ProjectRole.DEVELOPER: frozenset({Action.VIEW, Action.COMMENT, Action.EDIT_ITEMS, Action.RANK}),
+    ProjectRole.STAKEHOLDER: frozenset({Action.VIEW, Action.COMMENT}),
+}
+ADMIN_ROLES = frozenset({WorkspaceRole.OWNER, WorkspaceRole.ADMIN})
+
+
+@dataclass
+class Actor:
+    """A user acting in one workspace: their roles, loaded once per request."""
+
+    user: AbstractBaseUser | AnonymousUser
+    workspace: Workspace
+    role: str
+    project_roles: dict[Any, str] = field(default_factory=dict)
+    read_only: bool = False
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in ADMIN_ROLES
+
+    @property
+    def is_guest(self) -> bool:
+        return self.role == WorkspaceRole.GUEST
+
+    def can_see_project(self, project: Project) -> bool:
+        if project.workspace_id != self.workspace.pk:
+            return False
+        return not self.is_guest or project.pk in self.project_roles
+
+    def can(self, action: Action, project: Project | None = None) -> bool:
+        if self.read_only and action not in READ_ACTIONS:
+            return False
+        if action in PROJECT_ACTIONS:
+            if project is None or not self.can_see_project(project):
+                return False
+            if self.is_admin:
+                return True
+            if self.is_guest:
+                return action == Action.VIEW
+            role = self.project_roles.get(project.pk)
+            allowed = PROJECT_ROLE_ACTIONS.get(role, frozenset({Action.VIEW})) if role else {Action.VIEW}
+            return action in allowed
+        if self.is_admin:
+            return True
+        if self.is_guest:
+            return False
+        if action in (Action.VIEW_FEEDBACK, Action.CREATE_FEEDBACK):
+            return True
+        if action in (Action.TRIAGE_FEEDBACK, Action.EDIT_CUSTOMERS):
+            return ProjectRole.PRODUCT_OWNER in self.project_roles.values()
+        return False
+
+    def require(self, action: Action, project: Project | None = None) -> None:
+        """Raise 404 for a project the actor may not see, 403 for an action they may not do."""
+        if project is not None and not self.can_see_project(project):
+            raise Http404("No such project.")
+        if not self.can(action, project):
+            raise PermissionDenied(f"Your role does not allow this ({action.value}).")
+
+    def projects(self) -> QuerySet[Project]:
+        projects = Project.objects.filter(workspace=self.workspace)
+        if self.is_guest:
+            projects = projects.filter(pk__in=list(self.project_roles))
+        return projects
+
+    def project(self, key: str) -> Project:
+        """The project with this key that the actor may see, else 404."""
+        project = Project.objects.filter(workspace=self.workspace, key=key).first()
+        if project is None or not self.can_see_project(project):
+            raise Http404("No such project.")
+        project.workspace = self.workspace
+        return project
+
+
+def actor_for(user: AbstractBaseUser | AnonymousUser, workspace: Workspace, *, read_only: bool = False) -> Actor:
+    """The actor for a member of `workspace`; 404 for anyone else. Two queries."""
+    if not user.is_authenticated:
+        raise Http404("No such workspace.")
+    membership = Membership.objects.filter(workspace=workspace, user=user).only("role").first()
+    if membership is None:
+        raise Http404("No such workspace.")
+    roles = dict(
+        ProjectMembership.objects.filter(project__workspace=workspace, user=user).values_list("project_id", "role")
+    )
+    return Actor(user=user, workspace=workspace, role=membership.role, project_roles=roles, read_only=read_only)
+
+
+def workspace_actor(user: AbstractBaseUser | AnonymousUser, slug: str, *, read_only: bool = False) -> Actor:
+    """Look up the workspace by slug and the user's actor in it; 404 for non-members."""
+    workspace = Workspace.objects.filter(slug=slug).first()
+    if workspace is None:
+        raise Http404("No such workspace.")
+    return actor_for(user, workspace, read_only=read_only)
+
+
+def workspaces_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Workspace]:
+    if not user.is_authenticated:
+        return Workspace.objects.none()
+    return Workspace.objects.filter(memberships__user=user).order_by("slug")
+
+
+def ensure_same_workspace(actor: Actor, *objects: Any) -> None:
+    """404 when any object (with workspace_id or project.workspace_id) is outside the actor's workspace."""
+    for obj in objects:
+        if obj is None:
+            continue
+        ws_id = getattr(obj, "workspace_id", None)
+        if ws_id is None and hasattr(obj, "project"):
+            ws_id = obj.project.workspace_id
+        if ws_id != actor.workspace.pk:
+            raise Http404("Not found.")

@@ -1,0 +1,78 @@
+"""Loopwise's domain, one module per area; import models from here."""
+
+from tracker.models.backlog import (
+    FINISHED_STATUSES,
+    BacklogItem,
+    Comment,
+    ItemKind,
+    ItemStatus,
+    Label,
+    Priority,
+)
+from tracker.models.base import PublicModel, Segment
+from tracker.models.customers import Customer, CustomerKind, Tier
+from tracker.models.feedback import (
+    Channel,
+    Feedback,
+    FeedbackLink,
+    LoopState,
+    Tombstone,
+    TriageState,
+)
+from tracker.models.history import History, HistoryAction
+from tracker.models.integrations import (
+    ApiToken,
+    CustomerNotification,
+    DeliveryStatus,
+    TokenScope,
+    Webhook,
+    WebhookDelivery,
+)
+from tracker.models.sprints import Sprint, SprintState
+from tracker.models.workspace import (
+    Membership,
+    Objective,
+    Project,
+    ProjectMembership,
+    ProjectRole,
+    Workspace,
+    WorkspaceRole,
+)
+
+__all__ = [
+    "FINISHED_STATUSES",
+    "ApiToken",
+    "BacklogItem",
+    "Channel",
+    "Comment",
+    "Customer",
+    "CustomerKind",
+    "CustomerNotification",
+    "DeliveryStatus",
+    "Feedback",
+    "FeedbackLink",
+    "History",
+    "HistoryAction",
+    "ItemKind",
+    "ItemStatus",
+    "Label",
+    "LoopState",
+    "Membership",
+    "Objective",
+    "Priority",
+    "Project",
+    "ProjectMembership",
+    "ProjectRole",
+    "PublicModel",
+    "Segment",
+    "Sprint",
+    "SprintState",
+    "Tier",
+    "TokenScope",
+    "Tombstone",
+    "TriageState",
+    "Webhook",
+    "WebhookDelivery",
+    "Workspace",
+    "WorkspaceRole",
+]

@@ -1,0 +1,155 @@
+"""What customers said, and how each piece of it is linked to backlog items."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from tracker.models.base import PublicModel
+from tracker.models.customers import Customer
+from tracker.models.workspace import Workspace
+
+
+class Channel(models.TextChoices):
+    SURVEY = "survey", "Survey"
+    INTERVIEW = "interview", "Interview"
+    USER_TEST = "user_test", "User test"
+    SUPPORT = "support", "Support"
+    FORUM = "forum", "Forum"
+    SOCIAL = "social", "Social"
+    EMAIL = "email", "E-mail"
+    SALES = "sales", "Sales"
+    SPRINT_REVIEW = "sprint_review", "Sprint review"
+    WEB_FORM = "web_form", "Web form"
+    API = "api", "API"
+    IMPORT = "import", "Import"
+
+
+class TriageState(models.TextChoices):
+    NEW = "new", "New"
+    ACCEPTED = "accepted", "Accepted"
+    DISMISSED = "dismissed", "Dismissed"
+    DUPLICATE = "duplicate", "Duplicate"
+
+
+class LoopState(models.TextChoices):
+    OPEN = "open", "Open"
+    PLANNED = "planned", "Planned"
+    IN_PROGRESS = "in_progress", "In progress"
+    ADDRESSED = "addressed", "Addressed"
+    CLOSED = "closed", "Closed"
+
+
+class FeedbackQuerySet(models.QuerySet):
+    def in_workspace(self, workspace: Workspace) -> "FeedbackQuerySet":
+        return self.filter(workspace=workspace)
+
+    def open_for_triage(self) -> "FeedbackQuerySet":
+        return self.filter(triage=TriageState.NEW)
+
+
+class Feedback(PublicModel):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="feedback")
+    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback")
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
+    title = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    received_at = models.DateTimeField()
+    nps = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
+    csat = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    ces = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(7)]
+    )
+    tags = models.JSONField(default=list, blank=True)
+    triage = models.CharField(max_length=10, choices=TriageState.choices, default=TriageState.NEW)
+    # CASCADE, not SET_NULL: a duplicate without its original would break the check below.
+    duplicate_of = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="duplicates")
+    # Derived from the links by services.feedback.feedback_refresh_loop_state; stored so the
+    # inbox can filter 200,000 rows by it without joining every link.
+    loop_state = models.CharField(max_length=12, choices=LoopState.choices, default=LoopState.OPEN)
+    addressed_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=40, blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = FeedbackQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name_plural = "feedback"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "source", "external_id"],
+                condition=~Q(external_id=""),
+                name="feedback_unique_external_id",
+            ),
+            models.CheckConstraint(condition=Q(nps__isnull=True) | Q(nps__lte=10), name="feedback_nps_0_10"),
+            models.CheckConstraint(
+                condition=Q(csat__isnull=True) | Q(csat__gte=1, csat__lte=5), name="feedback_csat_1_5"
+            ),
+            models.CheckConstraint(condition=Q(ces__isnull=True) | Q(ces__gte=1, ces__lte=7), name="feedback_ces_1_7"),
+            models.CheckConstraint(
+                condition=Q(triage="duplicate", duplicate_of__isnull=False)
+                | (~Q(triage="duplicate") & Q(duplicate_of__isnull=True)),
+                name="feedback_duplicate_has_original",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "-received_at", "-id"], name="feedback_ws_received"),
+            models.Index(fields=["workspace", "triage", "-received_at"], name="feedback_ws_triage"),
+            models.Index(fields=["workspace", "loop_state", "-received_at"], name="feedback_ws_loop"),
+            models.Index(fields=["workspace", "updated_at", "id"], name="feedback_ws_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.body[:60]
+
+    @property
+    def is_detractor(self) -> bool:
+        return (
+            (self.nps is not None and self.nps <= 6)
+            or (self.csat is not None and self.csat <= 2)
+            or (self.ces is not None and self.ces >= 5)
+        )
+
+
+class FeedbackLink(PublicModel):
+    """Feedback ↔ item, with the words of the feedback that the item answers."""
+
+    feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="links")
+    item = models.ForeignKey("tracker.BacklogItem", on_delete=models.CASCADE, related_name="feedback_links")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    quote = models.TextField(blank=True)
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["feedback", "item"], name="feedback_link_unique"),
+        ]
+        indexes = [models.Index(fields=["workspace", "updated_at", "id"], name="link_ws_updated")]
+
+    def __str__(self) -> str:
+        return f"{self.feedback_id} → {self.item_id}"
+
+
+class Tombstone(models.Model):
+    """A deleted object that sync clients must hear about (e.g. a removed feedback link)."""
+
+    id = models.UUIDField(primary_key=True)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="tombstones")
+    kind = models.CharField(max_length=20)
+    data = models.JSONField(default=dict)
+    deleted_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "kind", "deleted_at"], name="tombstone_ws_kind")]

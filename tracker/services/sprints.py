@@ -1,0 +1,261 @@
+"""Sprints: plan, start (freeze the commitment), close (carry over, freeze the review)."""
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tracker.models import (
+    BacklogItem,
+    HistoryAction,
+    ItemStatus,
+    Project,
+    Sprint,
+    SprintState,
+)
+from tracker.services.backlog import lock_project
+from tracker.services.errors import ValidationError, check_version
+from tracker.services.feedback import feedback_refresh_for_items
+from tracker.services.history import history_entries, history_record, history_record_many
+from tracker.services.metrics import sprint_points
+
+
+def _validate_sprint_fields(fields: dict[str, Any], sprint: Sprint | None = None) -> None:
+    errors = {}
+    start = fields.get("start_date", sprint.start_date if sprint else None)
+    end = fields.get("end_date", sprint.end_date if sprint else None)
+    if start and end and end < start:
+        errors["end_date"] = "The sprint must end on or after its start."
+    if start and end and (end - start).days > 90:
+        errors["end_date"] = "A sprint lasts at most 90 days."
+    capacity = fields.get("capacity")
+    if capacity is not None and (not isinstance(capacity, int) or capacity < 0 or capacity > 10000):
+        errors["capacity"] = "Capacity is a whole number of points from 0 to 10,000."
+    if "name" in fields and not (fields["name"] or "").strip():
+        errors["name"] = "A sprint needs a name."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def sprint_create(
+    *,
+    project: Project,
+    actor: AbstractBaseUser | None,
+    start_date: date | None = None,
+    end_date: date | None = None,
+    name: str = "",
+    goal: str = "",
+    capacity: int = 0,
+) -> Sprint:
+    """A planned sprint, numbered next in its project; dates default to the project's length."""
+    project = lock_project(project)
+    start_date = start_date or timezone.localdate()
+    end_date = end_date or start_date + timedelta(days=project.default_sprint_days - 1)
+    number = project.next_sprint_number
+    name = (name or "").strip() or f"Sprint {number}"
+    _validate_sprint_fields({"start_date": start_date, "end_date": end_date, "capacity": capacity, "name": name})
+    Project.objects.filter(pk=project.pk).update(next_sprint_number=F("next_sprint_number") + 1)
+    sprint = Sprint.objects.create(
+        project=project,
+        number=number,
+        name=name,
+        goal=goal,
+        start_date=start_date,
+        end_date=end_date,
+        capacity=capacity,
+    )
+    history_record(
+        workspace_id=project.workspace_id, project=project, sprint=sprint, actor=actor, action=HistoryAction.CREATED
+    )
+    return sprint
+
+
+@transaction.atomic
+def sprint_update(
+    *, sprint: Sprint, actor: AbstractBaseUser | None, expected_version: int | None = None, **changes: Any
+) -> Sprint:
+    allowed = {"name", "goal", "start_date", "end_date", "capacity"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError({name: "Unknown or read-only field." for name in unknown})
+    locked = Sprint.objects.select_for_update().select_related("project").get(pk=sprint.pk)
+    check_version(locked.version, expected_version)
+    if locked.state == SprintState.CLOSED:
+        raise ValidationError({"sprint": "A closed sprint cannot be changed."})
+    _validate_sprint_fields(changes, locked)
+    diff = {k: (getattr(locked, k), v) for k, v in changes.items() if getattr(locked, k) != v}
+    if not diff:
+        return locked
+    for name, (_old, new) in diff.items():
+        setattr(locked, name, new)
+    locked.version += 1
+    locked.save(update_fields=[*diff, "version", "updated_at"])
+    history_record(
+        workspace_id=locked.project.workspace_id,
+        project=locked.project,
+        sprint=locked,
+        actor=actor,
+        action=HistoryAction.CHANGED,
+        changes=diff,
+    )
+    return locked
+
+
+def _move_items(
+    items: list[BacklogItem], target: Sprint | None, actor: AbstractBaseUser | None, project: Project
+) -> None:
+    now = timezone.now()
+    entries = []
+    for item in items:
+        entries += history_entries(
+            workspace_id=project.workspace_id,
+            project=project,
+            item_id=item.pk,
+            sprint_id=target.pk if target else item.sprint_id,
+            actor=actor,
+            action=HistoryAction.CHANGED,
+            changes={"sprint": (item.sprint_id, target.pk if target else None)},
+            at=now,
+        )
+        item.sprint = target
+        item.version += 1
+        item.updated_at = now
+    BacklogItem.objects.bulk_update(items, ["sprint", "version", "updated_at"], batch_size=1000)
+    history_record_many(entries)
+
+
+def _sprint_items(sprint: Sprint, items: Iterable[BacklogItem]) -> list[BacklogItem]:
+    ids = [i.pk for i in items]
+    found = list(BacklogItem.objects.select_for_update().filter(pk__in=ids, deleted_at__isnull=True))
+    if len(found) != len(set(ids)):
+        raise ValidationError({"items": "Some items do not exist or were deleted."})
+    if any(i.project_id != sprint.project_id for i in found):
+        raise ValidationError({"items": "Only items of the sprint's own project can be planned into it."})
+    return found
+
+
+@transaction.atomic
+def sprint_add_items(
+    *, sprint: Sprint, items: Iterable[BacklogItem], actor: AbstractBaseUser | None
+) -> list[BacklogItem]:
+    """Plan items into a sprint (planned or active; added to an active one counts as scope change)."""
+    sprint = Sprint.objects.select_for_update().select_related("project").get(pk=sprint.pk)
+    if sprint.state == SprintState.CLOSED:
+        raise ValidationError({"sprint": f"{sprint.name} is closed."})
+    found = [i for i in _sprint_items(sprint, items) if i.sprint_id != sprint.pk]
+    finished = [i for i in found if i.is_finished]
+    if finished:
+        raise ValidationError({"items": f"{finished[0].key} is already finished."})
+    _move_items(found, sprint, actor, sprint.project)
+    feedback_refresh_for_items([i.pk for i in found])
+    return found
+
+
+@transaction.atomic
+def sprint_remove_items(
+    *, sprint: Sprint, items: Iterable[BacklogItem], actor: AbstractBaseUser | None
+) -> list[BacklogItem]:
+    sprint = Sprint.objects.select_for_update().select_related("project").get(pk=sprint.pk)
+    if sprint.state == SprintState.CLOSED:
+        raise ValidationError({"sprint": f"{sprint.name} is closed."})
+    found = [i for i in _sprint_items(sprint, items) if i.sprint_id == sprint.pk]
+    _move_items(found, None, actor, sprint.project)
+    feedback_refresh_for_items([i.pk for i in found])
+    return found
+
+
+@transaction.atomic
+def sprint_start(*, sprint: Sprint, actor: AbstractBaseUser | None) -> Sprint:
+    """Start a planned sprint and freeze its commitment. One active sprint per project."""
+    project = lock_project(sprint.project)
+    sprint = Sprint.objects.select_for_update().get(pk=sprint.pk)
+    if sprint.state != SprintState.PLANNED:
+        raise ValidationError({"state": f"{sprint.name} is {sprint.get_state_display().lower()}, not planned."})
+    active = Sprint.objects.filter(project=project, state=SprintState.ACTIVE).first()
+    if active is not None:
+        raise ValidationError({"state": f"{active.name} is still active: close it before starting another."})
+    items = list(BacklogItem.objects.in_sprint(sprint).order_by("rank"))
+    now = timezone.now()
+    sprint.commitment = {
+        "points": sprint_points(items),
+        "items": [
+            {"id": str(i.pk), "key": f"{project.key}-{i.number}", "estimate": float(i.estimate or 0)} for i in items
+        ],
+        "capacity": sprint.capacity,
+    }
+    sprint.state = SprintState.ACTIVE
+    sprint.started_at = now
+    sprint.version += 1
+    try:
+        with transaction.atomic():
+            sprint.save(update_fields=["commitment", "state", "started_at", "version", "updated_at"])
+    except IntegrityError as exc:  # the partial unique index caught a race
+        raise ValidationError({"state": "Another sprint of this project is already active."}) from exc
+    history_record(
+        workspace_id=project.workspace_id,
+        project=project,
+        sprint=sprint,
+        actor=actor,
+        action=HistoryAction.CHANGED,
+        changes={"state": (SprintState.PLANNED, SprintState.ACTIVE)},
+        at=now,
+    )
+    feedback_refresh_for_items([i.pk for i in items])
+    return sprint
+
+
+@transaction.atomic
+def sprint_close(*, sprint: Sprint, actor: AbstractBaseUser | None, carry_over_to: Sprint | None = None) -> Sprint:
+    """Close the active sprint.
+
+    Done items are stamped; feedback whose linked items are all done becomes addressed; the
+    review is frozen (with the unfinished items as carry-over); then unfinished items go back
+    to the backlog or into `carry_over_to`, a planned sprint of the same project.
+    """
+    from tracker.services.review import sprint_review
+
+    project = lock_project(sprint.project)
+    sprint = Sprint.objects.select_for_update().select_related("project__workspace").get(pk=sprint.pk)
+    if sprint.state != SprintState.ACTIVE:
+        raise ValidationError({"state": f"Only an active sprint can be closed; {sprint.name} is {sprint.state}."})
+    if carry_over_to is not None:
+        if carry_over_to.project_id != project.pk:
+            raise ValidationError({"carry_over_to": "Carry over into a sprint of the same project."})
+        if carry_over_to.state != SprintState.PLANNED or carry_over_to.pk == sprint.pk:
+            raise ValidationError({"carry_over_to": f"{carry_over_to.name} is not a planned sprint."})
+    now = timezone.now()
+    items = list(BacklogItem.objects.select_for_update().filter(sprint=sprint, deleted_at__isnull=True))
+    done = [i for i in items if i.status == ItemStatus.DONE]
+    unfinished = [i for i in items if i.status not in (ItemStatus.DONE, ItemStatus.WONT_DO)]
+    stamp = [i for i in done if i.done_at is None]
+    for item in stamp:
+        item.done_at = now
+    BacklogItem.objects.bulk_update(stamp, ["done_at"])
+    feedback_refresh_for_items([i.pk for i in items])
+
+    sprint.state = SprintState.CLOSED
+    sprint.closed_at = now
+    sprint.completed_points = sprint_points(done)
+    sprint.review_snapshot = sprint_review(sprint, live=True)
+    _move_items(unfinished, carry_over_to, actor, project)
+    sprint.version += 1
+    sprint.save(update_fields=["state", "closed_at", "completed_points", "review_snapshot", "version", "updated_at"])
+    history_record(
+        workspace_id=project.workspace_id,
+        project=project,
+        sprint=sprint,
+        actor=actor,
+        action=HistoryAction.CHANGED,
+        changes={"state": (SprintState.ACTIVE, SprintState.CLOSED)},
+        at=now,
+    )
+    return sprint
+
+
+def sprint_active(project: Project) -> Sprint | None:
+    return Sprint.objects.filter(project=project, state=SprintState.ACTIVE).first()
