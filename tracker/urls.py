@@ -3,7 +3,11 @@
 
 from django.urls import include, path
 
+from tracker import ops
+
 urlpatterns = [
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
     path("api/v1/", include("tracker.api.urls_background")),
     path("api/v1/", include("tracker.api.urls")),
     path("", include("tracker.web.urls_background")),
