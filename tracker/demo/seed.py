@@ -594,7 +594,8 @@ class Seeder:
             targets = plan["theme_items"].get(t_index, [])
             roll = rng.random()
             if targets and roll < 0.62:
-                n_links = 1 + (1 if rng.random() < min(1.0, max(0.1, links_per_feedback / 0.62 - 1.0)) else 0)
+                per_linked = max(1.0, links_per_feedback / 0.62)  # 62% of feedback gets linked
+                n_links = int(per_linked) + (1 if rng.random() < per_linked - int(per_linked) else 0)
                 for item in rng.sample(targets, k=min(n_links, len(targets))):
                     self.links.append((fb, item, phrase))
                 fb.triage = TriageState.ACCEPTED
