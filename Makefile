@@ -48,5 +48,11 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat -l info
 
+# Builds a 100k-item workspace on PostgreSQL (once; --rebuild to redo), serves it with
+# gunicorn and measures it with wrk; writes docs/performance.md. BENCH_ARGS passes options.
+bench: install
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3
