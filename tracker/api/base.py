@@ -68,6 +68,18 @@ class ApiView(generics.GenericAPIView):
                 request.user, workspace, read_only=token is not None and token.scope == TokenScope.READ
             )
 
+    def check_permissions(self, request: Request) -> None:
+        # Throttle before the permission check, so refused anonymous requests count against
+        # their IP too (DRF checks permissions first).
+        self.check_throttles(request)
+        super().check_permissions(request)
+
+    def check_throttles(self, request: Request) -> None:
+        if getattr(self, "_throttled", False):
+            return
+        self._throttled = True
+        super().check_throttles(request)
+
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         # DRF's dispatch, with POSTs that carry an Idempotency-Key run through `idempotent`
         # after authentication (the key is scoped to the authenticated client).
