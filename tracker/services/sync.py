@@ -74,9 +74,11 @@ def _external_pair(entry: dict[str, Any]) -> tuple[str, str]:
     return (entry.get("source") or "").strip(), (entry.get("external_id") or "").strip()
 
 
-def _check_pairs(entries: Sequence[dict[str, Any]], errors: dict[int, dict[str, list[str]]]) -> None:
+def _check_pairs(entries: Sequence[dict[str, Any] | None], errors: dict[int, dict[str, list[str]]]) -> None:
     seen: dict[tuple[str, str], int] = {}
     for index, entry in enumerate(entries):
+        if entry is None:
+            continue
         source, external_id = _external_pair(entry)
         if not source or not external_id:
             errors.setdefault(index, {})["external_id"] = ["Each entry needs a source and an external_id."]
@@ -88,8 +90,8 @@ def _check_pairs(entries: Sequence[dict[str, Any]], errors: dict[int, dict[str, 
             seen[(source, external_id)] = index
 
 
-def _existing_by_pair(queryset: Any, entries: Sequence[dict[str, Any]]) -> dict[tuple[str, str], Any]:
-    pairs = {_external_pair(e) for e in entries}
+def _existing_by_pair(queryset: Any, entries: Sequence[dict[str, Any] | None]) -> dict[tuple[str, str], Any]:
+    pairs = {_external_pair(e) for e in entries if e is not None}
     sources = {s for s, _ in pairs}
     external_ids = {x for _, x in pairs}
     rows = queryset.filter(source__in=sources, external_id__in=external_ids)
@@ -149,29 +151,36 @@ def _item_diff(item: BacklogItem, cleaned: dict[str, Any]) -> dict[str, tuple[An
 
 @transaction.atomic
 def items_upsert_bulk(
-    *, project: Project, actor: AbstractBaseUser | None, entries: Sequence[dict[str, Any]]
+    *,
+    project: Project,
+    actor: AbstractBaseUser | None,
+    entries: Sequence[dict[str, Any] | None],
+    errors: dict[int, dict[str, list[str]]] | None = None,
 ) -> list[Upserted]:
     """Upsert up to MAX_BATCH items by (source, external_id); all or nothing.
 
     Entries hold item fields (related objects already resolved) and optionally `labels`
     (a list of names, replacing the item's labels). New items go to the bottom of the backlog
     in entry order. Raises BatchInvalid listing every bad entry; nothing is written then.
+    `errors` are the caller's own findings (e.g. wrong types), merged in; their entries are None.
     The project row is locked for the whole batch (numbers and ranks are allocated under it).
     """
     if len(entries) > MAX_BATCH:
         raise ValidationError({"items": f"At most {MAX_BATCH} entries per batch; got {len(entries)}."})
-    errors: dict[int, dict[str, list[str]]] = {}
+    errors = dict(errors or {})
     _check_pairs(entries, errors)
     project = lock_project(project)
     existing = _existing_by_pair(BacklogItem.objects.filter(project=project), entries)
     existing_labels: dict[Any, list[str]] = defaultdict(list)
-    if any("labels" in e for e in entries) and existing:
-        through = BacklogItem.labels.through.objects.filter(item_id__in=[i.pk for i in existing.values()])
+    if any(e is not None and "labels" in e for e in entries) and existing:
+        through = BacklogItem.labels.through.objects.filter(backlogitem_id__in=[i.pk for i in existing.values()])
         for item_id, name in through.values_list("backlogitem_id", "label__name"):
             existing_labels[item_id].append(name)
 
     plans: list[tuple[str, BacklogItem | None, dict[str, Any], list[str] | None]] = []
     for index, entry in enumerate(entries):
+        if entry is None or index in errors:
+            continue
         fields = {k: v for k, v in entry.items() if k != "labels"}
         labels = sorted({n.strip()[:40] for n in entry["labels"] if n and n.strip()}) if "labels" in entry else None
         unknown = set(fields) - set(EDITABLE_FIELDS)
@@ -350,17 +359,23 @@ FEEDBACK_BULK_FIELDS = {
 
 @transaction.atomic
 def feedback_upsert_bulk(
-    *, workspace: Workspace, actor: AbstractBaseUser | None, entries: Sequence[dict[str, Any]]
+    *,
+    workspace: Workspace,
+    actor: AbstractBaseUser | None,
+    entries: Sequence[dict[str, Any] | None],
+    errors: dict[int, dict[str, list[str]]] | None = None,
 ) -> list[Upserted]:
     """Upsert up to MAX_BATCH feedback by (source, external_id); all or nothing, fixed queries."""
     if len(entries) > MAX_BATCH:
         raise ValidationError({"feedback": f"At most {MAX_BATCH} entries per batch; got {len(entries)}."})
-    errors: dict[int, dict[str, list[str]]] = {}
+    errors = dict(errors or {})
     _check_pairs(entries, errors)
     lock_workspace(workspace)
     existing = _existing_by_pair(Feedback.objects.filter(workspace=workspace), entries)
     plans: list[tuple[Feedback | None, dict[str, Any]]] = []
     for index, entry in enumerate(entries):
+        if entry is None or index in errors:
+            continue
         unknown = set(entry) - FEEDBACK_BULK_FIELDS
         if unknown:
             errors.setdefault(index, {}).update({n: ["Unknown or read-only field."] for n in unknown})

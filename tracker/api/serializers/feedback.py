@@ -127,18 +127,6 @@ class BulkFeedbackEntrySerializer(FeedbackUpsertSerializer):
 class BulkFeedbackSerializer(StrictSerializer):
     feedback = serializers.ListField(child=serializers.DictField(), max_length=MAX_BATCH, allow_empty=False)
 
-    def validate_feedback(self, entries: list[Any]) -> list[Any]:
-        cleaned, errors = [], {}
-        for index, entry in enumerate(entries):
-            serializer = BulkFeedbackEntrySerializer(data=entry)
-            if serializer.is_valid():
-                cleaned.append(serializer.validated_data)
-            else:
-                errors[index] = serializer.errors
-        if errors:
-            raise serializers.ValidationError(errors)
-        return cleaned
-
 
 class LinkCreateSerializer(StrictSerializer):
     item = serializers.RegexField(r"^[A-Z]{2,10}-[1-9][0-9]{0,9}$", help_text="The item's key, e.g. SHOP-42")

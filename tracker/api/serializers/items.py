@@ -123,19 +123,6 @@ class BulkItemSerializer(ItemUpsertSerializer):
 class BulkItemsSerializer(StrictSerializer):
     items = serializers.ListField(child=serializers.DictField(), max_length=MAX_BATCH, allow_empty=False)
 
-    def validate_items(self, entries: list[Any]) -> list[Any]:
-        """Each entry validated on its own, so the error names its index."""
-        cleaned, errors = [], {}
-        for index, entry in enumerate(entries):
-            serializer = BulkItemSerializer(data=entry)
-            if serializer.is_valid():
-                cleaned.append(serializer.validated_data)
-            else:
-                errors[index] = serializer.errors
-        if errors:
-            raise serializers.ValidationError(errors)
-        return cleaned
-
 
 class MoveSerializer(StrictSerializer):
     before = serializers.IntegerField(min_value=1, required=False, help_text="Put it just before this number")

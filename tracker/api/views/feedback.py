@@ -16,6 +16,7 @@ from tracker.api.filters import FEEDBACK_ORDERINGS, FeedbackFilter, ordering_of
 from tracker.api.refs import resolve_customers
 from tracker.api.serializers.common import BulkResultSerializer
 from tracker.api.serializers.feedback import (
+    BulkFeedbackEntrySerializer,
     BulkFeedbackSerializer,
     FeedbackCreateSerializer,
     FeedbackPatchSerializer,
@@ -36,7 +37,7 @@ from tracker.api.views.common import (
     WRITE_ERRORS,
     ordering_param,
 )
-from tracker.api.views.items import batch_errors, bulk_answer
+from tracker.api.views.items import bulk_answer, validate_entries
 from tracker.models import BacklogItem, Feedback, FeedbackLink, TriageState
 from tracker.services.errors import ValidationError
 from tracker.services.feedback import (
@@ -49,7 +50,7 @@ from tracker.services.feedback import (
     feedback_unlink,
     feedback_update,
 )
-from tracker.services.sync import BatchInvalid, feedback_upsert, feedback_upsert_bulk
+from tracker.services.sync import feedback_upsert, feedback_upsert_bulk
 
 FEEDBACK_EXAMPLE = OpenApiExample(
     "Feedback with a link",
@@ -295,13 +296,14 @@ class FeedbackBulkView(FeedbackMixin):
     def post(self, request: Request, ws: str) -> Response:
         self.actor.require(Action.TRIAGE_FEEDBACK)
         serializer = BulkFeedbackSerializer(data=request.data)
-        if not serializer.is_valid():
-            raise batch_errors(serializer.errors, "feedback")
-        entries = [dict(e) for e in serializer.validated_data["feedback"]]
-        errors = resolve_customers(self.workspace, entries)
-        if errors:
-            raise BatchInvalid(errors)
-        results = feedback_upsert_bulk(workspace=self.workspace, actor=request.user, entries=entries)
+        serializer.is_valid(raise_exception=True)
+        entries, errors = validate_entries(serializer.validated_data["feedback"], BulkFeedbackEntrySerializer)
+        valid = [(i, e) for i, e in enumerate(entries) if e is not None]
+        for position, bad in resolve_customers(self.workspace, [e for _, e in valid]).items():
+            index = valid[position][0]
+            errors[index] = bad
+            entries[index] = None
+        results = feedback_upsert_bulk(workspace=self.workspace, actor=request.user, entries=entries, errors=errors)
         return Response(bulk_answer(results, None))
 
 

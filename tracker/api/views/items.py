@@ -17,6 +17,7 @@ from tracker.api.filters import ITEM_ORDERINGS, ItemFilter, ordering_of
 from tracker.api.refs import resolve_item_refs
 from tracker.api.serializers.common import BulkResultSerializer
 from tracker.api.serializers.items import (
+    BulkItemSerializer,
     BulkItemsSerializer,
     ItemCreateSerializer,
     ItemReplaceSerializer,
@@ -39,7 +40,7 @@ from tracker.api.views.common import (
 from tracker.models import BacklogItem, Project
 from tracker.services.backlog import item_create, item_delete, item_move, item_update
 from tracker.services.errors import ValidationError
-from tracker.services.sync import BatchInvalid, Upserted, item_upsert, items_upsert_bulk
+from tracker.services.sync import Upserted, item_upsert, items_upsert_bulk
 
 ITEM_EXAMPLE = OpenApiExample(
     "An item",
@@ -347,12 +348,20 @@ def bulk_answer(results: list[Upserted], key_of: Any) -> dict[str, Any]:
     return {**counts, "results": rows}
 
 
-def batch_errors(serializer_errors: Any, name: str) -> BatchInvalid:
-    """Serializer errors of a batch as BatchInvalid (entries by index), or None."""
-    entries = serializer_errors.get(name) if isinstance(serializer_errors, dict) else None
-    if isinstance(entries, dict) and all(str(k).isdigit() for k in entries):
-        return BatchInvalid({int(index): flatten(errs) for index, errs in entries.items()})
-    raise ValidationError({k: [str(m) for m in v] for k, v in flatten(serializer_errors).items()})
+def validate_entries(
+    raw: list[Any], serializer_class: type
+) -> tuple[list[dict[str, Any] | None], dict[int, dict[str, list[str]]]]:
+    """Each entry through its serializer; invalid ones become None with their errors by index."""
+    entries: list[dict[str, Any] | None] = []
+    errors: dict[int, dict[str, list[str]]] = {}
+    for index, entry in enumerate(raw):
+        serializer = serializer_class(data=entry)
+        if serializer.is_valid():
+            entries.append(dict(serializer.validated_data))
+        else:
+            entries.append(None)
+            errors[index] = flatten(serializer.errors)
+    return entries, errors
 
 
 class ItemBulkView(ProjectItemsMixin):
@@ -372,12 +381,14 @@ class ItemBulkView(ProjectItemsMixin):
     def post(self, request: Request, ws: str, key: str) -> Response:
         self.actor.require(Action.EDIT_ITEMS, self.project)
         serializer = BulkItemsSerializer(data=request.data)
-        if not serializer.is_valid():
-            raise batch_errors(serializer.errors, "items")
-        entries = [dict(e) for e in serializer.validated_data["items"]]
-        errors = resolve_item_refs(self.project, entries)
-        if errors:
-            raise BatchInvalid(errors)
-        results = items_upsert_bulk(project=self.project, actor=request.user, entries=entries)
+        serializer.is_valid(raise_exception=True)
+        entries, errors = validate_entries(serializer.validated_data["items"], BulkItemSerializer)
+        valid = [(i, e) for i, e in enumerate(entries) if e is not None]
+        ref_errors = resolve_item_refs(self.project, [e for _, e in valid])
+        for position, bad in ref_errors.items():
+            index = valid[position][0]
+            errors[index] = bad
+            entries[index] = None
+        results = items_upsert_bulk(project=self.project, actor=request.user, entries=entries, errors=errors)
         project_key = self.project.key
         return Response(bulk_answer(results, lambda item: f"{project_key}-{item.number}"))
