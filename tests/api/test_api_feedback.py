@@ -41,7 +41,9 @@ def test_a_score_out_of_range_is_a_field_error(admin_api, workspace):
 
 
 def test_linking_feedback_to_an_item_with_a_quote_shows_in_both(admin_api, feedback, item):
-    response = admin_api.post(f"{FEEDBACK}{feedback.pk}/links/", {"item": "SHOP-1", "quote": "five clicks"}, format="json")
+    response = admin_api.post(
+        f"{FEEDBACK}{feedback.pk}/links/", {"item": "SHOP-1", "quote": "five clicks"}, format="json"
+    )
     assert response.status_code == 201
     assert response.json()["item"] == "SHOP-1"
     links = admin_api.get(f"{FEEDBACK}{feedback.pk}/").json()["links"]
@@ -111,7 +113,9 @@ def test_filters_on_triage_channel_and_segment(admin_api, workspace):
     boss = f.CustomerFactory(workspace=workspace, segment=m.Segment.MANAGEMENT)
     f.FeedbackFactory(workspace=workspace, customer=boss, channel=m.Channel.INTERVIEW, body="From the boss")
     f.FeedbackFactory(workspace=workspace, channel=m.Channel.SURVEY, body="From a survey")
-    assert [r["body"] for r in admin_api.get(FEEDBACK, {"segment": "management"}).json()["results"]] == ["From the boss"]
+    assert [r["body"] for r in admin_api.get(FEEDBACK, {"segment": "management"}).json()["results"]] == [
+        "From the boss"
+    ]
     assert [r["body"] for r in admin_api.get(FEEDBACK, {"channel": "survey"}).json()["results"]] == ["From a survey"]
     assert len(admin_api.get(FEEDBACK, {"triage": "new", "loop_state": "open"}).json()["results"]) == 2
     assert [r["body"] for r in admin_api.get(FEEDBACK, {"q": "boss"}).json()["results"]] == ["From the boss"]
