@@ -124,8 +124,7 @@ def test_a_client_pulling_while_another_writes_ends_with_the_servers_state(live_
 
     assert errors == []
     server = {
-        str(i.pk): (i.version, i.deleted_at is not None, i.title)
-        for i in m.BacklogItem.objects.filter(project=project)
+        str(i.pk): (i.version, i.deleted_at is not None, i.title) for i in m.BacklogItem.objects.filter(project=project)
     }
     client = {pk: (row["version"], row["deleted"], row["title"]) for pk, row in puller.state.items()}
     assert client == server

@@ -49,6 +49,8 @@ class ApiView(generics.GenericAPIView):
     """
 
     pagination_class = KeysetPagination
+    # OPTIONS would introspect serializers for a browsable form; the schema documents the API.
+    metadata_class = None
     actor: Actor
     workspace: Workspace
 

@@ -34,7 +34,7 @@ class EntryErrorSerializer(serializers.Serializer):
 
 
 class BatchErrorSerializer(ErrorSerializer):
-    entries = EntryErrorSerializer(many=True)
+    entries = EntryErrorSerializer(many=True, required=False, help_text="Each bad entry by index")
 
 
 class StaleErrorSerializer(ErrorSerializer):

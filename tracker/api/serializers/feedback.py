@@ -134,6 +134,7 @@ class LinkCreateSerializer(StrictSerializer):
 
 
 class CustomerSerializer(serializers.ModelSerializer):
+    email = serializers.CharField(help_text="May be empty")
     organization = serializers.UUIDField(source="organization_id", allow_null=True)
     deleted = serializers.SerializerMethodField()
 
