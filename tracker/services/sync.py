@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
@@ -96,6 +96,38 @@ def _existing_by_pair(queryset: Any, entries: Sequence[dict[str, Any] | None]) -
     external_ids = {x for _, x in pairs}
     rows = queryset.filter(source__in=sources, external_id__in=external_ids)
     return {(r.source, r.external_id): r for r in rows if (r.source, r.external_id) in pairs}
+
+
+def bulk_set(model: Any, objs: Sequence[Any], fields: Sequence[str]) -> None:
+    """Write `fields` of every object in one UPDATE.
+
+    On PostgreSQL an UPDATE … FROM (VALUES …) joined on the primary key: Django's
+    bulk_update builds a CASE expression per field and row, which for 1,000 rows costs more
+    in Python than the write itself. Elsewhere, bulk_update.
+    """
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, fields)
+        return
+    meta = model._meta
+    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    casts = [f"%s::{field.db_type(connection)}" for field in columns]
+    row = "(" + ", ".join(casts) + ")"
+    params: list[Any] = []
+    for obj in objs:
+        for field in columns:
+            params.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
+    quote = connection.ops.quote_name
+    names = [quote(field.column) for field in columns]
+    assignments = ", ".join(f"{name} = v.{name}" for name in names[1:])
+    sql = (
+        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 - names from the model, values as params
+        f"FROM (VALUES {', '.join([row] * len(objs))}) AS v({', '.join(names)}) "
+        f"WHERE t.{names[0]} = v.{names[0]}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 # --- Items --------------------------------------------------------------------------------
@@ -289,7 +321,7 @@ def items_upsert_bulk(
     if to_create:
         BacklogItem.objects.bulk_create(to_create)
     if to_update:
-        BacklogItem.objects.bulk_update(to_update, sorted(update_fields | {"version", "updated_at"}))
+        bulk_set(BacklogItem, to_update, sorted(update_fields | {"version", "updated_at"}))
     if label_sets:
         _labels_replace(project, label_sets, clear=[i.pk for i in to_update if i.pk in label_sets])
     if history:
@@ -443,7 +475,7 @@ def feedback_upsert_bulk(
     if to_create:
         Feedback.objects.bulk_create(to_create)
     if to_update:
-        Feedback.objects.bulk_update(to_update, sorted(update_fields | {"version", "updated_at"}))
+        bulk_set(Feedback, to_update, sorted(update_fields | {"version", "updated_at"}))
     if history:
         History.objects.bulk_create(history)
     if customer_changed:

@@ -7,6 +7,7 @@ from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -351,16 +352,20 @@ def bulk_answer(results: list[Upserted], key_of: Any) -> dict[str, Any]:
 def validate_entries(
     raw: list[Any], serializer_class: type
 ) -> tuple[list[dict[str, Any] | None], dict[int, dict[str, list[str]]]]:
-    """Each entry through its serializer; invalid ones become None with their errors by index."""
+    """Each entry through its serializer; invalid ones become None with their errors by index.
+
+    One serializer instance validates every entry (as DRF's ListSerializer does): building
+    the field set once instead of per entry is most of the cost of a 1,000-entry batch.
+    """
+    child = serializer_class()
     entries: list[dict[str, Any] | None] = []
     errors: dict[int, dict[str, list[str]]] = {}
     for index, entry in enumerate(raw):
-        serializer = serializer_class(data=entry)
-        if serializer.is_valid():
-            entries.append(dict(serializer.validated_data))
-        else:
+        try:
+            entries.append(dict(child.run_validation(entry)))
+        except DRFValidationError as exc:
             entries.append(None)
-            errors[index] = flatten(serializer.errors)
+            errors[index] = flatten(exc.detail)
     return entries, errors
 
 
