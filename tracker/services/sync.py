@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max
 from django.utils import timezone
 
 from tracker.models import (
@@ -506,11 +506,3 @@ def customer_upsert(
     before = existing.version
     customer = customer_update(customer=existing, expected_version=expected_version, **fields)
     return Upserted("updated" if customer.version != before else "unchanged", customer)
-
-
-def changed_since(queryset: Any, since: Any, *, until: Any) -> Any:
-    """Rows changed in [since, until): the window a delta pull may serve (see api.sync)."""
-    query = Q(updated_at__lt=until)
-    if since is not None:
-        query &= Q(updated_at__gte=since)
-    return queryset.filter(query)

@@ -1,7 +1,5 @@
 """Projects, sprints and objectives."""
 
-from typing import Any
-
 from rest_framework import serializers
 
 from tracker.api.serializers.common import StrictSerializer
@@ -75,10 +73,3 @@ class ObjectiveWriteSerializer(StrictSerializer):
     target = serializers.DecimalField(max_digits=14, decimal_places=2)
     current = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
     due_date = serializers.DateField(required=False, allow_null=True)
-
-
-class ReviewSerializer(serializers.Serializer):
-    """The sprint review (live while active, frozen at close); see services.review."""
-
-    def to_representation(self, instance: Any) -> Any:
-        return instance
