@@ -157,3 +157,14 @@ def test_customers_filter_by_segment_and_patch_with_if_match(admin_api, workspac
     url = f"{BASE}/customers/{customer.pk}/"
     assert admin_api.patch(url, {"tier": "free"}, format="json", HTTP_IF_MATCH='"9"').status_code == 412
     assert admin_api.patch(url, {"tier": "free"}, format="json", HTTP_IF_MATCH='"1"').status_code == 200
+
+
+def test_an_edit_with_a_failing_triage_writes_nothing(admin_api, feedback):
+    response = admin_api.patch(
+        f"{FEEDBACK}{feedback.pk}/",
+        {"title": "Renamed", "triage": "duplicate", "duplicate_of": str(feedback.pk)},
+        format="json",
+    )
+    assert response.status_code == 400
+    feedback.refresh_from_db()
+    assert (feedback.title, feedback.version) == ("Slow", 1)

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -51,6 +52,10 @@ class ApiView(generics.GenericAPIView):
     pagination_class = KeysetPagination
     # OPTIONS would introspect serializers for a browsable form; the schema documents the API.
     metadata_class = None
+    # Writes run in one transaction, so a request that calls more than one service (edit,
+    # then triage) is never half-written. Views that must reach the network first (the
+    # webhook URL check resolves DNS) turn it off and keep their own transactions short.
+    atomic_writes = True
     actor: Actor
     workspace: Workspace
 
@@ -106,6 +111,9 @@ class ApiView(generics.GenericAPIView):
                         return self.handle_exception(exc)
 
                 response = idempotent(request, key, call)
+            elif method in ("post", "put", "patch", "delete") and self.atomic_writes:
+                with transaction.atomic():
+                    response = handler(request, *args, **kwargs)
             else:
                 response = handler(request, *args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - DRF's own pattern

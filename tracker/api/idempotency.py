@@ -53,7 +53,8 @@ def idempotent(request: Request, key: str, call: Callable[[], Response]) -> Resp
     fingerprint = _fingerprint(request)
     now = timezone.now()
     with transaction.atomic():
-        IdempotencyKey.objects.filter(scope=scope, key=key, created_at__lt=now - LIFETIME).delete()
+        # Expired keys of this client go as it sends a new one: the table stays bounded per client.
+        IdempotencyKey.objects.filter(scope=scope, created_at__lt=now - LIFETIME).delete()
         try:
             with transaction.atomic():
                 record = IdempotencyKey.objects.create(scope=scope, key=key, fingerprint=fingerprint, created_at=now)

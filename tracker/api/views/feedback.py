@@ -218,11 +218,14 @@ class FeedbackDetailView(FeedbackMixin):
         fields = self.clean_customer(serializer.validated_data)
         triage = fields.pop("triage", None)
         duplicate_of = fields.pop("duplicate_of", None)
-        feedback = feedback_update(feedback=feedback, actor=request.user, expected_version=expected, **fields)
+        original = None
         if triage == TriageState.DUPLICATE:
             original = Feedback.objects.filter(workspace=self.workspace, pk=duplicate_of).first()
             if original is None:
                 raise ValidationError({"duplicate_of": "No such feedback in this workspace."})
+        # Both services run in the request's one transaction (ApiView.atomic_writes).
+        feedback = feedback_update(feedback=feedback, actor=request.user, expected_version=expected, **fields)
+        if original is not None:
             feedback = feedback_mark_duplicate(feedback=feedback, original=original, actor=request.user)
         elif triage is not None:
             feedback = TRIAGE[TriageState(triage)](feedback=feedback, actor=request.user)
