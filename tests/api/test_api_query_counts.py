@@ -106,3 +106,21 @@ def test_bulk_upsert_runs_a_fixed_number_of_queries(admin_api, project, mode):
         large = bulk_queries(admin_api, batch(100, 25, "New"))
     # SQLite splits big inserts at 999 parameters; 25 entries stay within one statement.
     assert small == large
+
+
+def test_feedback_bulk_upsert_runs_a_fixed_number_of_queries(admin_api, workspace):
+    customer = f.CustomerFactory(workspace=workspace)
+
+    def post(start, count, body):
+        entries = [
+            {"source": "desk", "external_id": f"t-{n}", "body": f"{body} {n}", "customer": str(customer.pk)}
+            for n in range(start, start + count)
+        ]
+        with CaptureQueriesContext(connection) as ctx:
+            response = admin_api.post(f"{BASE}/feedback/bulk/", {"feedback": entries}, format="json")
+        assert response.status_code == 200, response.json()
+        return len(ctx.captured_queries)
+
+    admin_api.get(f"{BASE}/feedback/")
+    assert post(0, 3, "New") == post(100, 25, "New")
+    assert post(0, 3, "Changed") == post(100, 25, "Changed")
