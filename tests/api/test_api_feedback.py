@@ -168,3 +168,15 @@ def test_an_edit_with_a_failing_triage_writes_nothing(admin_api, feedback):
     assert response.status_code == 400
     feedback.refresh_from_db()
     assert (feedback.title, feedback.version) == ("Slow", 1)
+
+
+def test_the_link_feed_filters_by_feedback_including_tombstones(admin_api, workspace, item, owner):
+    from tracker.services.feedback import feedback_link, feedback_unlink
+
+    mine, other = f.FeedbackFactory(workspace=workspace), f.FeedbackFactory(workspace=workspace)
+    feedback_link(feedback=mine, item=item, actor=owner)
+    feedback_link(feedback=other, item=item, actor=owner)
+    feedback_unlink(feedback=mine, item=item, actor=owner)
+    params = {"updated_since": "2000-01-01T00:00:00Z", "feedback": str(mine.pk)}
+    rows = admin_api.get(f"{BASE}/links/", params).json()["results"]
+    assert [(r["feedback"], r["deleted"]) for r in rows] == [(str(mine.pk), True)]
