@@ -269,3 +269,20 @@ def test_every_error_has_the_same_shape(admin_api, project):
         admin_api.patch(f"{ITEMS}999/", json.dumps({}), content_type="application/json"),
     ):
         assert set(response.json()) >= {"code", "message", "fields"}
+
+
+def test_a_stakeholder_may_comment_and_everyone_reads_comments(stakeholder_api, item):
+    response = stakeholder_api.post(f"{ITEMS}1/comments/", {"body": "Customers keep asking"}, format="json")
+    assert response.status_code == 201
+    rows = stakeholder_api.get(f"{ITEMS}1/comments/").json()["results"]
+    assert [r["body"] for r in rows] == ["Customers keep asking"]
+
+
+def test_an_empty_comment_is_a_field_error(admin_api, item):
+    response = admin_api.post(f"{ITEMS}1/comments/", {"body": " "}, format="json")
+    assert response.status_code == 400
+    assert "body" in response.json()["fields"]
+
+
+def test_a_read_only_token_cannot_comment(read_api, item):
+    assert read_api.post(f"{ITEMS}1/comments/", {"body": "Hi"}, format="json").status_code == 403

@@ -3,7 +3,7 @@
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from tracker.api.views import customers, feedback, integrations, items, sprints, workspace
+from tracker.api.views import comments, customers, feedback, integrations, items, sprints, workspace
 
 
 class ProjectKeyConverter:
@@ -62,6 +62,7 @@ urlpatterns = [
     ),
     path(PROJECT + "items/<int:number>/", items.ItemDetailView.as_view(), name="api-item"),
     path(PROJECT + "items/<int:number>/move/", items.ItemMoveView.as_view(), name="api-item-move"),
+    path(PROJECT + "items/<int:number>/comments/", comments.ItemCommentsView.as_view(), name="api-item-comments"),
     path(PROJECT + "sprints/", sprints.SprintListView.as_view(), name="api-sprints"),
     path(PROJECT + "sprints/<int:number>/", sprints.SprintDetailView.as_view(), name="api-sprint"),
     path(PROJECT + "sprints/<int:number>/start/", sprints.SprintStartView.as_view(), name="api-sprint-start"),

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tracker.api.serializers.common import StrictSerializer, absolute
-from tracker.models import BacklogItem, ItemKind, ItemStatus, Priority
+from tracker.models import BacklogItem, Comment, ItemKind, ItemStatus, Priority
 from tracker.services.sync import MAX_BATCH
 
 
@@ -133,3 +133,20 @@ class MoveSerializer(StrictSerializer):
         if len(attrs) != 1:
             raise serializers.ValidationError({"position": ["Give exactly one of before, after or position."]})
         return attrs
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author", "body", "version", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_author(self, comment: Comment) -> str | None:
+        return comment.author.get_username() if comment.author_id and comment.author else None
+
+
+class CommentWriteSerializer(StrictSerializer):
+    body = serializers.CharField(max_length=10000)
