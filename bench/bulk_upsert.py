@@ -1,6 +1,6 @@
 """Throughput of POST .../items/bulk/ (1,000 upserts per batch), through the whole API stack.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/loopwise_bench .venv/bin/python bench/bulk_upsert.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/loopwise_api_bench .venv/bin/python bench/bulk_upsert.py
 
 Migrates the database it is given, works in a throwaway workspace and removes it afterwards.
 Prints items per second for batches that create, update and leave unchanged 1,000 items.
