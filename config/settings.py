@@ -199,13 +199,45 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "tracker.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["tracker.api.throttling.ApiRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env_str("API_RATE_TOKEN", "1200/min"),
+        "user": env_str("API_RATE_USER", "1200/min"),
+        "anon": env_str("API_RATE_ANON", "60/min"),
+    },
+    "EXCEPTION_HANDLER": "tracker.api.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Largest request body the API accepts (413 above it); a batch of 1,000 items fits easily.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
+# Delta pulls (?updated_since=) hold back rows younger than this: longer than any write
+# transaction, so no row stamped earlier can still commit behind a client's cursor.
+API_SYNC_SETTLE_SECONDS = env_int("API_SYNC_SETTLE_SECONDS", 5)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Loopwise API",
-    "DESCRIPTION": "Sync backlog items, feedback and customers with Loopwise.",
+    "DESCRIPTION": (
+        "Sync backlog items, feedback and customers with Loopwise. Authenticate with "
+        "`Authorization: Bearer <token>` (tokens: `python manage.py create_token` or /tokens/). "
+        "Every error has the shape {code, message, fields}."
+    ),
     "VERSION": "1.0.0",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ItemKindEnum": "tracker.models.ItemKind",
+        "CustomerKindEnum": "tracker.models.CustomerKind",
+    },
 }
 
 # --- Logging ------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Loopwise's domain, one module per area; import models from here."""
 
+from tracker.models.api import IdempotencyKey
 from tracker.models.backlog import (
     FINISHED_STATUSES,
     BacklogItem,
@@ -52,6 +53,7 @@ __all__ = [
     "Feedback",
     "FeedbackLink",
     "History",
+    "IdempotencyKey",
     "HistoryAction",
     "ItemKind",
     "ItemStatus",

@@ -1,0 +1,163 @@
+"""The base of every API view: workspace and actor, body limits, ETags, idempotent POSTs."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tracker.access import Actor, actor_for
+from tracker.api.authentication import token_of
+from tracker.api.exceptions import PayloadTooLarge
+from tracker.api.idempotency import idempotency_key, idempotent
+from tracker.api.pagination import KeysetPagination
+from tracker.models import TokenScope, Workspace
+
+
+def max_body_bytes() -> int:
+    return int(getattr(settings, "API_MAX_BODY_BYTES", 5 * 1024 * 1024))
+
+
+def parse_version(header: str | None) -> int | None:
+    """The version in an If-Match / If-None-Match header (`"7"`, `W/"7"` or `7`); None for `*`."""
+    if header is None:
+        return None
+    value = header.strip()
+    if value == "*":
+        return None
+    value = value.removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise ValidationError({"If-Match": ['Send the ETag you got, e.g. If-Match: "3".']})
+    return int(value)
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+class ApiView(generics.GenericAPIView):
+    """Resolves `{ws}` to the workspace and the caller's Actor before any handler runs.
+
+    A token only works in its own workspace: any other workspace answers 404, as for a
+    non-member. A read-scoped token makes the actor read-only (access.py then refuses writes).
+    """
+
+    pagination_class = KeysetPagination
+    # OPTIONS would introspect serializers for a browsable form; the schema documents the API.
+    metadata_class = None
+    # Writes run in one transaction, so a request that calls more than one service (edit,
+    # then triage) is never half-written. Views that must reach the network first (the
+    # webhook URL check resolves DNS) turn it off and keep their own transactions short.
+    atomic_writes = True
+    actor: Actor
+    workspace: Workspace
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > max_body_bytes():
+            raise PayloadTooLarge(f"The body is larger than {max_body_bytes()} bytes.")
+        super().initial(request, *args, **kwargs)
+        slug = kwargs.get("ws")
+        if slug is not None:
+            token = token_of(request)
+            workspace = Workspace.objects.filter(slug=slug).first()
+            if workspace is None or (token is not None and token.workspace_id != workspace.pk):
+                raise Http404("No such workspace.")
+            self.workspace = workspace
+            self.actor = actor_for(
+                request.user, workspace, read_only=token is not None and token.scope == TokenScope.READ
+            )
+
+    def check_permissions(self, request: Request) -> None:
+        # Throttle before the permission check, so refused anonymous requests count against
+        # their IP too (DRF checks permissions first).
+        self.check_throttles(request)
+        super().check_permissions(request)
+
+    def check_throttles(self, request: Request) -> None:
+        if getattr(self, "_throttled", False):
+            return
+        self._throttled = True
+        super().check_throttles(request)
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        # DRF's dispatch, with POSTs that carry an Idempotency-Key run through `idempotent`
+        # after authentication (the key is scoped to the authenticated client).
+        self.args = args
+        self.kwargs = kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+        try:
+            self.initial(request, *args, **kwargs)
+            method = request.method.lower()
+            handler = getattr(self, method, self.http_method_not_allowed)
+            if method not in self.http_method_names:
+                handler = self.http_method_not_allowed
+            key = idempotency_key(request)
+            if method == "post" and key:
+
+                def call() -> Response:
+                    try:
+                        return handler(request, *args, **kwargs)
+                    except Exception as exc:  # noqa: BLE001 - turned into the error response
+                        return self.handle_exception(exc)
+
+                response = idempotent(request, key, call)
+            elif method in ("post", "put", "patch", "delete") and self.atomic_writes:
+                with transaction.atomic():
+                    response = handler(request, *args, **kwargs)
+            else:
+                response = handler(request, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - DRF's own pattern
+            response = self.handle_exception(exc)
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response
+
+    # --- Concurrency ----------------------------------------------------------------------
+
+    def expected_version(self) -> int | None:
+        return parse_version(self.request.headers.get("If-Match"))
+
+    def object_response(self, data: Any, version: int, code: int = status.HTTP_200_OK) -> Response:
+        """A single object with its ETag; 304 when If-None-Match already names this version."""
+        if self.request.method == "GET":
+            wanted = self.request.headers.get("If-None-Match")
+            if wanted and etag(version) in [v.strip().removeprefix("W/") for v in wanted.split(",")]:
+                return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(version)})
+        return Response(data, status=code, headers={"ETag": etag(version)})
+
+    # --- Delta sync -----------------------------------------------------------------------
+
+    def updated_since(self) -> datetime | None:
+        raw = self.request.query_params.get("updated_since")
+        if raw is None:
+            return None
+        value = parse_datetime(raw.replace(" ", "+"))
+        if value is None:
+            raise ValidationError({"updated_since": ["An ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z."]})
+        if timezone.is_naive(value):
+            raise ValidationError({"updated_since": ["Give a time zone (Z or +hh:mm)."]})
+        return value
+
+
+def settle_horizon() -> datetime:
+    """The newest `updated_at` a delta pull serves.
+
+    `updated_at` is stamped before a transaction commits, so a row can become visible after
+    rows stamped later. Serving only rows older than the settle window (longer than any
+    write transaction) means that once a pull has passed a point in time, no row stamped
+    before it can still appear: the pull never misses one.
+    """
+    seconds = float(getattr(settings, "API_SYNC_SETTLE_SECONDS", 5.0))
+    return timezone.now() - timedelta(seconds=seconds)
+
+
+UPDATED_SINCE_ORDER = ("updated_at", "id")

@@ -1,0 +1,1 @@
+"""Serializers by domain: one per direction where input and output differ."""

@@ -1,0 +1,152 @@
+"""Backlog items: what a client sends and what it gets back."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from tracker.api.serializers.common import StrictSerializer, absolute
+from tracker.models import BacklogItem, Comment, ItemKind, ItemStatus, Priority
+from tracker.services.sync import MAX_BATCH
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    """An item as clients see it, with what they would otherwise fetch separately."""
+
+    key = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+    epic = serializers.SerializerMethodField()
+    sprint = serializers.SerializerMethodField()
+    assignee = serializers.SerializerMethodField()
+    labels = serializers.SerializerMethodField()
+    objectives = serializers.SerializerMethodField()
+    impact = serializers.FloatField(source="impact_score")
+    deleted = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BacklogItem
+        fields = [
+            "id", "key", "number", "url", "title", "kind", "status", "priority", "estimate", "rank",
+            "description", "acceptance_criteria", "epic", "sprint", "assignee", "labels", "objectives",
+            "source", "external_id", "feedback_count", "customer_count", "impact", "version",
+            "created_at", "updated_at", "done_at", "deleted", "deleted_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_key(self, item: BacklogItem) -> str:
+        return f"{item.project.key}-{item.number}"
+
+    def get_url(self, item: BacklogItem) -> str:
+        project = item.project
+        path = f"/{project.workspace.slug}/{project.key}/items/{item.number}/"
+        return absolute(self.context.get("request"), path)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_epic(self, item: BacklogItem) -> str | None:
+        return f"{item.project.key}-{item.epic.number}" if item.epic_id and item.epic else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_sprint(self, item: BacklogItem) -> int | None:
+        return item.sprint.number if item.sprint_id and item.sprint else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_assignee(self, item: BacklogItem) -> str | None:
+        return item.assignee.get_username() if item.assignee_id and item.assignee else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_labels(self, item: BacklogItem) -> list[str]:
+        return sorted(label.name for label in item.labels.all())
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_objectives(self, item: BacklogItem) -> list[str]:
+        return sorted(str(o.pk) for o in item.objectives.all())
+
+    def get_deleted(self, item: BacklogItem) -> bool:
+        return item.deleted_at is not None
+
+
+class ItemWriteSerializer(StrictSerializer):
+    """Item fields a client may set. References: epic and sprint by number, assignee by username."""
+
+    title = serializers.CharField(max_length=255)
+    kind = serializers.ChoiceField(choices=ItemKind.choices, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=50000)
+    acceptance_criteria = serializers.CharField(required=False, allow_blank=True, max_length=50000)
+    status = serializers.ChoiceField(choices=ItemStatus.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    estimate = serializers.DecimalField(
+        max_digits=5, decimal_places=1, min_value=0, max_value=1000, required=False, allow_null=True
+    )
+    epic = serializers.IntegerField(min_value=1, required=False, allow_null=True, help_text="The epic's number")
+    sprint = serializers.IntegerField(min_value=1, required=False, allow_null=True, help_text="The sprint's number")
+    assignee = serializers.CharField(required=False, allow_null=True, max_length=150, help_text="A username")
+    labels = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=50)
+    objectives = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=50)
+    source = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    external_id = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class ItemCreateSerializer(ItemWriteSerializer):
+    position = serializers.ChoiceField(choices=["top", "bottom"], required=False, default="bottom")
+
+
+class ItemReplaceSerializer(ItemWriteSerializer):
+    """PUT on an item: every field not sent goes back to its default."""
+
+    kind = serializers.ChoiceField(choices=ItemKind.choices, required=False, default=ItemKind.STORY)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=50000, default="")
+    acceptance_criteria = serializers.CharField(required=False, allow_blank=True, max_length=50000, default="")
+    status = serializers.ChoiceField(choices=ItemStatus.choices, required=False, default=ItemStatus.BACKLOG)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False, default=Priority.MEDIUM)
+    estimate = serializers.DecimalField(
+        max_digits=5, decimal_places=1, min_value=0, max_value=1000, required=False, allow_null=True, default=None
+    )
+    epic = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    sprint = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    assignee = serializers.CharField(required=False, allow_null=True, max_length=150, default=None)
+    labels = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
+    objectives = serializers.ListField(child=serializers.UUIDField(), required=False, default=list)
+
+
+class ItemUpsertSerializer(ItemWriteSerializer):
+    """PUT by external id: fields not sent keep their value (title is needed to create)."""
+
+    title = serializers.CharField(max_length=255, required=False)
+
+
+class BulkItemSerializer(ItemUpsertSerializer):
+    objectives = None  # set them one item at a time (PATCH); a batch keeps its fixed query count
+    source = serializers.CharField(max_length=40)
+    external_id = serializers.CharField(max_length=200)
+
+
+class BulkItemsSerializer(StrictSerializer):
+    items = serializers.ListField(child=serializers.DictField(), max_length=MAX_BATCH, allow_empty=False)
+
+
+class MoveSerializer(StrictSerializer):
+    before = serializers.IntegerField(min_value=1, required=False, help_text="Put it just before this number")
+    after = serializers.IntegerField(min_value=1, required=False, help_text="Put it just after this number")
+    position = serializers.ChoiceField(choices=["top", "bottom"], required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if len(attrs) != 1:
+            raise serializers.ValidationError({"position": ["Give exactly one of before, after or position."]})
+        return attrs
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author", "body", "version", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_author(self, comment: Comment) -> str | None:
+        return comment.author.get_username() if comment.author_id and comment.author else None
+
+
+class CommentWriteSerializer(StrictSerializer):
+    body = serializers.CharField(max_length=10000)

@@ -1,0 +1,1 @@
+"""API views by area; each parses input, asks access.py, calls one service, serializes."""
