@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
     "tracker",
@@ -224,6 +225,10 @@ API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
 # transaction, so no row stamped earlier can still commit behind a client's cursor.
 API_SYNC_SETTLE_SECONDS = env_int("API_SYNC_SETTLE_SECONDS", 5)
 SPECTACULAR_SETTINGS = {
+    # Swagger UI served from our own static files, so the docs page obeys the CSP.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "TITLE": "Loopwise API",
     "DESCRIPTION": (
         "Sync backlog items, feedback and customers with Loopwise. Authenticate with "

@@ -1,7 +1,7 @@
 """Every path of the REST API under /api/v1/ (see issue #4 for the layout)."""
 
 from django.urls import path, register_converter
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from tracker.api.views import comments, customers, feedback, integrations, items, sprints, workspace
 
@@ -47,7 +47,7 @@ PROJECT = WS + "projects/<pkey:key>/"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("workspaces/", workspace.WorkspaceListView.as_view(), name="api-workspaces"),
     path(WS, workspace.WorkspaceDetailView.as_view(), name="api-workspace"),
     path(WS + "members/", workspace.MemberListView.as_view(), name="api-members"),
