@@ -75,3 +75,9 @@ def test_repeated_failures_from_one_ip_lock_that_ip_for_every_account(db):
     assert authenticate(locked, username="other", password="right-password") is None
     elsewhere = factory.post("/login/", REMOTE_ADDR="198.51.100.8")
     assert authenticate(elsewhere, username="other", password="right-password") is not None
+
+
+def test_an_unknown_api_path_answers_404_in_the_api_error_shape(client, db):
+    response = client.get("/api/v1/nothing-here/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
