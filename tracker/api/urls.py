@@ -90,6 +90,7 @@ urlpatterns = [
         name="api-feedback-link",
     ),
     path(WS + "links/", integrations.LinkFeedView.as_view(), name="api-links"),
+    path(WS + "links/by-external/", integrations.LinkByExternalView.as_view(), name="api-links-by-external"),
     path(WS + "objectives/", workspace.ObjectiveListView.as_view(), name="api-objectives"),
     path(WS + "objectives/<uuid:pk>/", workspace.ObjectiveDetailView.as_view(), name="api-objective"),
     path(WS + "webhooks/", integrations.WebhookListView.as_view(), name="api-webhooks"),

@@ -133,6 +133,17 @@ class LinkCreateSerializer(StrictSerializer):
     quote = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
+class LinkByExternalSerializer(StrictSerializer):
+    """Both ends of a link named by the ids another system knows them by."""
+
+    feedback_source = serializers.CharField(max_length=40)
+    feedback_external_id = serializers.CharField(max_length=200)
+    project = serializers.RegexField(r"^[A-Z]{2,10}$", help_text="The item's project key, e.g. SHOP")
+    item_source = serializers.CharField(max_length=40)
+    item_external_id = serializers.CharField(max_length=200)
+    quote = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
 class CustomerSerializer(serializers.ModelSerializer):
     email = serializers.CharField(help_text="May be empty")
     organization = serializers.UUIDField(source="organization_id", allow_null=True)

@@ -17,7 +17,7 @@ from rest_framework.utils.urls import replace_query_param
 from tracker.access import Action
 from tracker.api.base import ApiView, settle_horizon
 from tracker.api.pagination import decode_cursor, encode_cursor, page_size_of
-from tracker.api.serializers.feedback import LinkFeedSerializer
+from tracker.api.serializers.feedback import LinkByExternalSerializer, LinkFeedSerializer, LinkSerializer
 from tracker.api.serializers.workspace import (
     TokenCreatedSerializer,
     TokenSerializer,
@@ -35,7 +35,8 @@ from tracker.api.views.common import (
     UPDATED_SINCE,
     WRITE_ERRORS,
 )
-from tracker.models import ApiToken, BacklogItem, FeedbackLink, Tombstone, Webhook
+from tracker.models import ApiToken, BacklogItem, Feedback, FeedbackLink, Tombstone, Webhook
+from tracker.services.feedback import feedback_link
 from tracker.services.integrations import webhook_create, webhook_delete, webhook_update
 from tracker.services.tokens import token_create, token_revoke
 
@@ -329,3 +330,53 @@ class LinkFeedView(ApiView):
             "updated_at": tombstone.deleted_at.isoformat().replace("+00:00", "Z"),
             "deleted": True,
         }
+
+
+class LinkByExternalView(ApiView):
+    """Upsert one feedback link by the external ids of both its ends (for two-way sync)."""
+
+    serializer_class = LinkSerializer
+    queryset = FeedbackLink.objects.none()
+
+    @extend_schema(
+        summary="Create or update the link between feedback and an item, both named by source and external id",
+        request=LinkByExternalSerializer,
+        responses={200: LinkSerializer, 201: LinkSerializer, **WRITE_ERRORS},
+        examples=[
+            OpenApiExample(
+                "Link a support ticket to a Jira issue",
+                value={
+                    "feedback_source": "zendesk", "feedback_external_id": "ZD-1042", "project": "SHOP",
+                    "item_source": "jira", "item_external_id": "SHOP-7", "quote": "five clicks to pay",
+                },
+                request_only=True,
+            )
+        ],
+    )  # fmt: skip
+    def put(self, request: Request, ws: str) -> Response:
+        self.actor.require(Action.TRIAGE_FEEDBACK)
+        serializer = LinkByExternalSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        feedback = Feedback.objects.filter(
+            workspace=self.workspace, source=data["feedback_source"], external_id=data["feedback_external_id"]
+        ).first()
+        if feedback is None:
+            raise ValidationError({"feedback_external_id": ["No feedback with this source and external id."]})
+        project = self.actor.project(data["project"])
+        item = (
+            BacklogItem.objects.select_related("project")
+            .filter(project=project, source=data["item_source"], external_id=data["item_external_id"])
+            .filter(deleted_at__isnull=True)
+            .first()
+        )
+        if item is None:
+            raise ValidationError(
+                {"item_external_id": ["No live item with this source and external id in " + project.key + "."]}
+            )
+        self.actor.require(Action.EDIT_ITEMS, project)
+        existed = FeedbackLink.objects.filter(feedback=feedback, item=item).exists()
+        link = feedback_link(feedback=feedback, item=item, actor=request.user, quote=data.get("quote", ""))
+        link = FeedbackLink.objects.select_related("item__project", "linked_by").get(pk=link.pk)
+        code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+        return self.object_response(LinkSerializer(link).data, link.version, code)
