@@ -256,7 +256,7 @@ def mix_chart(title: str, rows: Sequence[dict]) -> SafeString:
     )
 
 
-def burndown_chart(data: dict, *, title: str = "Burndown") -> SafeString:
+def burndown_chart(data: dict, *, title: str = "Burndown", width: int = 640, height: int = 260) -> SafeString:
     days = data.get("ideal_days") or data.get("days") or []
     remaining = list(data.get("remaining", [])) + [None] * (len(days) - len(data.get("remaining", [])))
     return line_chart(
@@ -265,6 +265,8 @@ def burndown_chart(data: dict, *, title: str = "Burndown") -> SafeString:
         [Series("Remaining", remaining, "c1"), Series("Ideal", list(data.get("ideal", [])), "ideal")],
         y_label="points",
         x_label="day",
+        width=width,
+        height=height,
         empty="The burndown starts when the sprint does",
     )
 

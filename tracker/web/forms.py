@@ -99,4 +99,4 @@ SCORE_CHOICES = BLANK + [
     ("unscored", "No score"),
 ]
 STATUS_FILTER_CHOICES = [("open", "Open"), *ItemStatus.choices, ("all", "All")]
-KIND_CHOICES = BLANK + list(ItemKind.choices)
+KIND_CHOICES = [("", "All but epics"), ("all", "Everything"), *ItemKind.choices]

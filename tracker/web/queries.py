@@ -40,8 +40,11 @@ def backlog_items(project: Project, params: Mapping[str, str]) -> QuerySet[Backl
         items = items.exclude(status__in=FINISHED_STATUSES)
     elif status in ItemStatus.values:
         items = items.filter(status=status)
-    if params.get("kind") in ItemKind.values:
-        items = items.filter(kind=params["kind"])
+    kind = params.get("kind", "")
+    if kind in ItemKind.values:
+        items = items.filter(kind=kind)
+    elif kind != "all" and not params.get("epic"):
+        items = items.exclude(kind=ItemKind.EPIC)  # epics have their own filter; "all" shows them inline
     if params.get("label"):
         items = items.filter(labels__name=params["label"])
     if params.get("epic"):

@@ -47,7 +47,7 @@ def board(request: HttpRequest, actor: Actor, project: Project) -> HttpResponse:
         context.update(
             columns=columns,
             wont_do=wont,
-            burndown_chart=charts.burndown_chart(burn, title=f"Burndown · {sprint.name}"),
+            burndown_chart=charts.burndown_chart(burn, title=f"Burndown · {sprint.name}", width=1100, height=280),
             points=sprint_points(items),
             done_points=done_points,
             can_close=actor.can(Action.MANAGE_SPRINTS, project),
