@@ -88,6 +88,9 @@ def active_sprint(project, make_items):
         sprint = sprint_create(project=project, actor=None, name="Sprint 1", capacity=20)
         items = make_items(n)
         sprint_add_items(sprint=sprint, items=items, actor=None)
-        return sprint_start(sprint=sprint, actor=None), items
+        sprint = sprint_start(sprint=sprint, actor=None)
+        for item in items:
+            item.refresh_from_db()
+        return sprint, items
 
     return build
