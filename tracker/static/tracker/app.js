@@ -49,6 +49,7 @@
       tbody._sortable = Sortable.create(tbody, {
         handle: ".handle",
         animation: 120,
+        forceFallback: true,
         onEnd: function (evt) {
           if (evt.oldIndex === evt.newIndex) return;
           var row = evt.item;
@@ -84,6 +85,7 @@
         filter: ".empty-state",
         sort: false,
         animation: 120,
+        forceFallback: true,
         onAdd: function (evt) {
           var toSprint = evt.to.dataset.planList === "sprint";
           var hint = evt.to.querySelector(".empty-state");
@@ -123,6 +125,9 @@
       list._sortable = Sortable.create(list, {
         group: "board",
         animation: 120,
+        forceFallback: true,
+        filter: "select, a",
+        preventOnFilter: false,
         onAdd: function (evt) {
           var card = evt.item;
           if (!card.dataset.quickUrl) return;
