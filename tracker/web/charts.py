@@ -62,6 +62,8 @@ def _open(frame: _Frame, title: str, desc: str) -> list[str]:
 
 
 def _y_axis(frame: _Frame, low: float, high: float, label: str, ticks: int = 4) -> list[str]:
+    if ((high - low) / ticks) % 1:  # 50 / 4 = 12.5: five ticks of 10 read better
+        ticks = 5
     parts = []
     for n in range(ticks + 1):
         value = low + (high - low) * n / ticks

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from tracker.access import Action, Actor
@@ -47,7 +48,8 @@ def board(request: HttpRequest, actor: Actor, project: Project) -> HttpResponse:
         context.update(
             columns=columns,
             wont_do=wont,
-            burndown_chart=charts.burndown_chart(burn, title=f"Burndown · {sprint.name}", width=1100, height=280),
+            burndown_chart=charts.burndown_chart(burn, title=f"Burndown · {sprint.name}", width=720, height=200),
+            days_left=max(0, (sprint.end_date - timezone.localdate()).days),
             points=sprint_points(items),
             done_points=done_points,
             can_close=actor.can(Action.MANAGE_SPRINTS, project),
