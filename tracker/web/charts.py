@@ -97,17 +97,38 @@ def _x_labels(frame: _Frame, labels: Sequence[str], centers: Sequence[float], x_
     return parts
 
 
+LEGEND_ROW = 15
+
+
+def _legend_layout(width: int, left: int, series: Sequence[Series]) -> list[tuple[float, int]]:
+    """(x, row) of each legend entry, wrapping onto a new row at the right edge."""
+    positions = []
+    x, row = float(left), 0
+    for s in series:
+        step = 24 + 7 * len(s.name)
+        if x + step > width - 8 and x > left:
+            x, row = float(left), row + 1
+        positions.append((x, row))
+        x += step
+    return positions
+
+
+def _frame(width: int, height: int, series: Sequence[Series]) -> _Frame:
+    rows = 1 + max((row for _, row in _legend_layout(width, 48, series)), default=0)
+    return _Frame(width, height + LEGEND_ROW * (rows - 1), bottom=56 + LEGEND_ROW * (rows - 1))
+
+
 def _legend(frame: _Frame, series: Sequence[Series]) -> list[str]:
     parts = []
-    x = frame.left
-    y = frame.height - 10
-    for index, s in enumerate(series):
+    layout = _legend_layout(frame.width, frame.left, series)
+    rows = 1 + max((row for _, row in layout), default=0)
+    for index, (s, (x, row)) in enumerate(zip(series, layout, strict=True)):
         css = s.css or PALETTE[index % len(PALETTE)]
+        y = frame.height - 10 - LEGEND_ROW * (rows - 1 - row)
         parts.append(
-            f'<rect class="{css}" x="{x}" y="{y - 9}" width="10" height="10" rx="2"/>'
-            f'<text class="legend" x="{x + 14}" y="{y}">{escape(s.name)}</text>'
+            f'<rect class="{css}" x="{x:.0f}" y="{y - 9}" width="10" height="10" rx="2"/>'
+            f'<text class="legend" x="{x + 14:.0f}" y="{y}">{escape(s.name)}</text>'
         )
-        x += 22 + 7 * len(s.name)
     return parts
 
 
@@ -132,7 +153,7 @@ def bar_chart(
     empty: str = "No data yet",
 ) -> SafeString:
     """Grouped (or stacked) vertical bars, one group per label."""
-    frame = _Frame(width, height)
+    frame = _frame(width, height, series)
     parts = _open(frame, title, f"{', '.join(s.name for s in series)} by {x_label or 'category'}")
     if not labels or not any(v for s in series for v in s.values):
         return _empty(frame, parts, empty)
@@ -182,7 +203,7 @@ def line_chart(
     empty: str = "No data yet",
 ) -> SafeString:
     """Lines with dots over shared x labels; None leaves a gap."""
-    frame = _Frame(width, height)
+    frame = _frame(width, height, series)
     parts = _open(frame, title, f"{', '.join(s.name for s in series)} over {x_label or 'time'}")
     values = [v for s in series for v in s.values if v is not None]
     if not labels or not values:
