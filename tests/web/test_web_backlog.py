@@ -148,3 +148,34 @@ def test_the_backlog_runs_a_bounded_number_of_queries(login, po, url, make_items
     with django_assert_max_num_queries(15):
         response = client.get(url("backlog/"))
     assert response.status_code == 200
+
+
+def test_re_ranking_by_impact_puts_the_most_impactful_items_on_top(login, po, url, project, workspace, make_items):
+    from tests import factories as f
+    from tracker.services.feedback import feedback_link
+
+    quiet, loud = make_items(2)
+    for _ in range(3):
+        feedback_link(feedback=f.FeedbackFactory(workspace=workspace, nps=1), item=loud, actor=None)
+    response = login(po).post(url("backlog/rerank/?sort=impact"))
+    assert response.status_code == 302 and "sort=" not in response["Location"]
+    assert ranked_titles(project) == ["Story 1", "Story 0"]
+
+
+def test_a_stakeholder_cannot_re_rank(login, stakeholder, url, make_items):
+    make_items(1)
+    assert login(stakeholder).post(url("backlog/rerank/")).status_code == 403
+
+
+def test_a_ten_thousand_item_backlog_renders_one_page_with_the_same_queries(
+    login, po, url, project, django_assert_max_num_queries
+):
+    from tracker.services.backlog import RANK_GAP
+
+    BacklogItem.objects.bulk_create(
+        BacklogItem(project=project, number=n, rank=n * RANK_GAP, title=f"Item {n}") for n in range(1, 10_001)
+    )
+    client = login(po)
+    with django_assert_max_num_queries(15):
+        body = client.get(url("backlog/")).content.decode()
+    assert body.count('class="key"><a') == 50 and "Page 1 of 200" in body

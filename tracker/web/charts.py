@@ -274,7 +274,8 @@ def mix_chart(title: str, rows: Sequence[dict]) -> SafeString:
         [r["label"] for r in rows],
         [Series("Actual %", [r["actual"] for r in rows], "c1"), Series("Target %", [r["target"] for r in rows], "c6")],
         y_label="% of points",
-        height=240,
+        width=560,
+        height=210,
         empty="No points planned yet",
     )
 

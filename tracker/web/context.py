@@ -25,7 +25,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     match = getattr(request, "resolver_match", None)
     if not request.user.is_authenticated or match is None:
         return {"nav_section": match.url_name if match else ""}
-    slug = match.kwargs.get("ws")
+    slug = match.kwargs.get("ws") or match.kwargs.get("workspace") or match.kwargs.get("slug")
     return {
         "item_statuses": ItemStatus.choices,
         "nav_section": match.url_name or "",

@@ -39,11 +39,13 @@ class CommentForm(forms.Form):
 
 class SprintForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    name = forms.CharField(max_length=120)
-    goal = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    goal = forms.CharField(
+        required=False, widget=forms.TextInput(attrs={"placeholder": "What this sprint achieves, for whom"})
+    )
     start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     end_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     capacity = forms.IntegerField(min_value=0, max_value=10000, help_text="Points")
+    name = forms.CharField(max_length=120)
 
 
 class CloseSprintForm(forms.Form):

@@ -48,6 +48,7 @@ urlpatterns = [
     path(f"{P}/backlog/", views_backlog.backlog, name="backlog"),
     path(f"{P}/backlog/items/", views_backlog.backlog_create, name="backlog_create"),
     path(f"{P}/backlog/move/", views_backlog.backlog_move, name="backlog_move"),
+    path(f"{P}/backlog/rerank/", views_backlog.backlog_rerank, name="backlog_rerank"),
     path(f"{P}/items/<int:number>/", views_items.item_detail, name="item"),
     path(f"{P}/items/<int:number>/edit/", views_items.item_edit, name="item_edit"),
     path(f"{P}/items/<int:number>/quick/", views_backlog.item_quick_edit, name="item_quick"),

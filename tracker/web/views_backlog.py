@@ -3,13 +3,13 @@ quick edits of status and estimate."""
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget
 
 from tracker.access import Action, Actor
 from tracker.models import BacklogItem, ItemKind, Label, Project, Segment
-from tracker.services.backlog import item_create, item_move, item_update
+from tracker.services.backlog import item_create, item_move, items_rerank_by, item_update
 from tracker.services.errors import StaleVersion
 from tracker.web import forms as f
 from tracker.web.common import apply_errors, base_context, paginate, project_view, query_without, render_page
@@ -34,6 +34,7 @@ def _list_context(request: HttpRequest, actor: Actor, project: Project) -> dict:
         "can_rank": actor.can(Action.RANK, project) and not sorted_by_impact,
         "can_edit": actor.can(Action.EDIT_ITEMS, project),
         "sorted_by_impact": sorted_by_impact,
+        "can_rerank": sorted_by_impact and actor.can(Action.RANK, project),
     }
 
 
@@ -119,6 +120,23 @@ def backlog_move(request: HttpRequest, actor: Actor, project: Project) -> HttpRe
         return HttpResponse(status=204)
     context = base_context(actor, project, **_list_context(request, actor, project))
     return render(request, "tracker/partials/backlog_list.html", context)
+
+
+RERANK_LIMIT = 50
+
+
+@require_POST
+@project_view
+def backlog_rerank(request: HttpRequest, actor: Actor, project: Project) -> HttpResponse:
+    """Put the most impactful items (of the current filters) at the top of the backlog, in impact order."""
+    actor.require(Action.RANK, project)
+    params = request.GET.copy()
+    params["sort"] = "impact"
+    ordered = list(backlog_items(project, params).filter(impact_score__gt=0)[:RERANK_LIMIT])
+    items_rerank_by(project=project, actor=request.user, ordered=ordered)
+    params.pop("sort")
+    query = params.urlencode()
+    return redirect(f"/{actor.workspace.slug}/{project.key}/backlog/" + (f"?{query}" if query else ""))
 
 
 def _uuid(value: str | None) -> str:
