@@ -9,7 +9,7 @@ from django_htmx.http import reswap, retarget
 
 from tracker.access import Action, Actor
 from tracker.models import BacklogItem, ItemKind, Label, Project, Segment
-from tracker.services.backlog import item_create, item_move, items_rerank_by, item_update
+from tracker.services.backlog import item_create, item_move, item_update, items_rerank_by
 from tracker.services.errors import StaleVersion
 from tracker.web import forms as f
 from tracker.web.common import apply_errors, base_context, paginate, project_view, query_without, render_page
