@@ -19,11 +19,6 @@ pytestmark = [
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-@pytest.fixture
-def team():  # the demo replaces the small team of the other browser tests
-    return None
-
-
 def test_screenshots_of_the_main_pages(page, live_server, transactional_db):
     need(Path("/usr/bin/chromium").exists() or "CHROMIUM_PATH" in os.environ, "Chromium is needed for screenshots")
     call_command("seed_demo", verbosity=0)

@@ -121,3 +121,15 @@ def test_the_inbox_runs_a_bounded_number_of_queries(login, po, url, workspace, s
     # nav (3) = 10.
     with django_assert_max_num_queries(10):
         assert client.get(url("inbox/", project_page=False)).status_code == 200
+
+
+def test_opening_a_feedback_link_without_htmx_shows_the_inbox_with_it_selected(login, po, url, feedback):
+    client = login(po)
+    response = client.get(url(f"inbox/{feedback.pk}/", project_page=False), follow=True)
+    assert response.status_code == 200
+    assert b'data-feedback-id="' + str(feedback.pk).encode() in response.content
+
+
+def test_the_duplicate_picker_ignores_a_malformed_exclude(login, po, url, feedback):
+    response = login(po).get(url("inbox/feedback/?q=checkout&exclude=nonsense", project_page=False))
+    assert response.status_code == 200 and b"checkout button" in response.content

@@ -1,6 +1,8 @@
 """The feedback inbox: filter, read, and triage with the keyboard (link, create item, mark
 duplicate, dismiss)."""
 
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -49,7 +51,18 @@ def inbox(request: HttpRequest, actor: Actor) -> HttpResponse:
         can_triage=actor.can(Action.TRIAGE_FEEDBACK),
         **_filters(request),
     )
+    selected = _is_uuid(request.GET.get("selected", "")) and not request.htmx
+    if selected:
+        context.update(_detail_context(actor, _feedback(actor, request.GET["selected"])), show_detail=True)
     return render_page(request, "tracker/inbox.html", context, fragment="tracker/partials/inbox_list.html")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _feedback(actor: Actor, pk: str) -> Feedback:
@@ -87,7 +100,7 @@ def inbox_detail(request: HttpRequest, actor: Actor, pk: str) -> HttpResponse:
     actor.require(Action.VIEW_FEEDBACK)
     feedback = _feedback(actor, pk)
     if not request.htmx:
-        return redirect(f"/{actor.workspace.slug}/inbox/?triage=all&q={feedback.body[:40]}")
+        return redirect(f"/{actor.workspace.slug}/inbox/?triage=all&selected={feedback.pk}")
     return render(request, "tracker/partials/inbox_detail.html", _detail_context(actor, feedback))
 
 
@@ -159,7 +172,7 @@ def inbox_action(request: HttpRequest, actor: Actor, pk: str, action: str) -> Ht
     feedback = _feedback(actor, pk)
     context = _detail_context(actor, feedback, **extra)
     if not request.htmx:
-        return redirect(f"/{actor.workspace.slug}/inbox/")
+        return redirect(f"/{actor.workspace.slug}/inbox/?triage=all&selected={feedback.pk}")
     return render(request, "tracker/partials/inbox_detail.html", {**context, "oob_row": True}, status=status)
 
 
@@ -173,5 +186,6 @@ def inbox_item_search(request: HttpRequest, actor: Actor) -> HttpResponse:
 @member_view
 def inbox_feedback_search(request: HttpRequest, actor: Actor) -> HttpResponse:
     actor.require(Action.VIEW_FEEDBACK)
-    found = feedback_search(actor.workspace, request.GET.get("q", ""), exclude=request.GET.get("exclude") or None)
+    exclude = request.GET.get("exclude", "")
+    found = feedback_search(actor.workspace, request.GET.get("q", ""), exclude=exclude if _is_uuid(exclude) else None)
     return render(request, "tracker/partials/feedback_picker.html", base_context(actor, results=found))
