@@ -168,3 +168,17 @@ def test_a_customer_submits_the_public_feedback_form(page, live_server, team):
     expect(page.locator("h1")).to_have_text("Thank you!")
     fb = Feedback.objects.get(body="The app should remember my basket")
     assert (fb.channel, fb.nps, fb.customer.email) == ("web_form", 8, "pat@example.com")
+
+
+def test_quick_editing_status_and_estimate_in_the_backlog_row(logged_in, page, team):
+    _, project, _ = team
+    item = item_create(project=project, actor=None, title="Gift cards")
+    logged_in("SHOP/backlog/")
+    with page.expect_response(lambda r: "/items/1/quick/" in r.url):
+        page.get_by_label("Status of SHOP-1").select_option("ready")
+    with page.expect_response(lambda r: "/items/1/quick/" in r.url):
+        page.get_by_label("Points of SHOP-1").fill("5")
+        page.keyboard.press("Tab")
+    expect(page.get_by_label("Points of SHOP-1")).to_have_value("5")
+    item.refresh_from_db()
+    assert (item.status, item.estimate) == (ItemStatus.READY, Decimal(5))

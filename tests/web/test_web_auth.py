@@ -76,3 +76,16 @@ def test_pages_carry_no_inline_scripts_or_event_handlers(login, po, url, make_it
     for page in ("inbox/", "reports/"):
         body = client.get(url(page, project_page=False)).content.decode()
         assert "<script>" not in body and "hx-on" not in body, page
+
+
+@pytest.mark.parametrize("projects", [1, 6])
+def test_the_workspace_home_runs_a_bounded_number_of_queries(
+    login, po, url, workspace, projects, django_assert_max_num_queries
+):
+    for _ in range(projects - 1):
+        f.ProjectFactory(workspace=workspace)
+    client = login(po)
+    # session, user, workspace, membership, project roles (5); projects with counts, their
+    # sprints, new feedback (3); nav workspaces, role, projects (3) = 11.
+    with django_assert_max_num_queries(11):
+        assert client.get(url(project_page=False)).status_code == 200

@@ -179,3 +179,7 @@ def test_a_ten_thousand_item_backlog_renders_one_page_with_the_same_queries(
     with django_assert_max_num_queries(15):
         body = client.get(url("backlog/")).content.decode()
     assert body.count('class="key"><a') == 50 and "Page 1 of 200" in body
+
+
+def test_a_malformed_item_id_is_not_found(login, dev, url):
+    assert login(dev).post(url("backlog/move/"), {"item": "not-a-uuid", "position": "top"}).status_code == 404

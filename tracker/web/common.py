@@ -1,6 +1,7 @@
 """Helpers every web view shares: the actor and project of a request, form errors from
 service ValidationErrors, and full-page-or-fragment rendering for htmx."""
 
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -75,6 +76,14 @@ def apply_errors(form: Any, exc: ValidationError) -> None:
 
 def paginate(queryset: Any, request: HttpRequest, per_page: int = PAGE_SIZE) -> Page:
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def is_uuid(value: object) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def query_without(request: HttpRequest, *names: str) -> str:

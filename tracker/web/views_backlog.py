@@ -12,7 +12,7 @@ from tracker.models import BacklogItem, ItemKind, Label, Project, Segment
 from tracker.services.backlog import item_create, item_move, item_update, items_rerank_by
 from tracker.services.errors import StaleVersion
 from tracker.web import forms as f
-from tracker.web.common import apply_errors, base_context, paginate, project_view, query_without, render_page
+from tracker.web.common import apply_errors, base_context, is_uuid, paginate, project_view, query_without, render_page
 from tracker.web.queries import backlog_items, neighbour, segments_of
 
 
@@ -139,13 +139,9 @@ def backlog_rerank(request: HttpRequest, actor: Actor, project: Project) -> Http
     return redirect(f"/{actor.workspace.slug}/{project.key}/backlog/" + (f"?{query}" if query else ""))
 
 
-def _uuid(value: str | None) -> str:
-    import uuid
-
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        return "00000000-0000-0000-0000-000000000000"
+def _uuid(value: str | None) -> str | None:
+    """The value if it is a UUID, else None (which matches no row: a 404, not a 500)."""
+    return str(value) if is_uuid(value) else None
 
 
 @require_POST

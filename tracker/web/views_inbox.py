@@ -1,8 +1,6 @@
 """The feedback inbox: filter, read, and triage with the keyboard (link, create item, mark
 duplicate, dismiss)."""
 
-import uuid
-
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +16,7 @@ from tracker.services.feedback import (
     feedback_reopen,
 )
 from tracker.web import forms as f
-from tracker.web.common import apply_errors, base_context, member_view, paginate, query_without, render_page
+from tracker.web.common import apply_errors, base_context, is_uuid, member_view, paginate, query_without, render_page
 from tracker.web.queries import feedback_search, inbox_feedback, item_search
 
 ACTIONS = ("link", "create", "duplicate", "dismiss", "reopen")
@@ -51,18 +49,10 @@ def inbox(request: HttpRequest, actor: Actor) -> HttpResponse:
         can_triage=actor.can(Action.TRIAGE_FEEDBACK),
         **_filters(request),
     )
-    selected = _is_uuid(request.GET.get("selected", "")) and not request.htmx
+    selected = is_uuid(request.GET.get("selected", "")) and not request.htmx
     if selected:
         context.update(_detail_context(actor, _feedback(actor, request.GET["selected"])), show_detail=True)
     return render_page(request, "tracker/inbox.html", context, fragment="tracker/partials/inbox_list.html")
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _feedback(actor: Actor, pk: str) -> Feedback:
@@ -187,5 +177,5 @@ def inbox_item_search(request: HttpRequest, actor: Actor) -> HttpResponse:
 def inbox_feedback_search(request: HttpRequest, actor: Actor) -> HttpResponse:
     actor.require(Action.VIEW_FEEDBACK)
     exclude = request.GET.get("exclude", "")
-    found = feedback_search(actor.workspace, request.GET.get("q", ""), exclude=exclude if _is_uuid(exclude) else None)
+    found = feedback_search(actor.workspace, request.GET.get("q", ""), exclude=exclude if is_uuid(exclude) else None)
     return render(request, "tracker/partials/feedback_picker.html", base_context(actor, results=found))

@@ -13,7 +13,7 @@ from tracker.services.metrics import mix_vs_target, segment_mix, sprint_points, 
 from tracker.services.sprints import sprint_add_items, sprint_create, sprint_remove_items, sprint_start, sprint_update
 from tracker.web import charts
 from tracker.web import forms as f
-from tracker.web.common import apply_errors, base_context, paginate, project_view, render_page
+from tracker.web.common import apply_errors, base_context, is_uuid, paginate, project_view, render_page
 from tracker.web.queries import segments_of
 
 
@@ -147,7 +147,7 @@ def sprint_plan(request: HttpRequest, actor: Actor, project: Project, number: in
     actor.require(Action.MANAGE_SPRINTS, project)
     sprint = _sprint(project, number, SprintState.PLANNED, SprintState.ACTIVE)
     ids = request.POST.getlist("item")
-    items = list(BacklogItem.objects.in_project(project).filter(pk__in=[i for i in ids if _is_uuid(i)]))
+    items = list(BacklogItem.objects.in_project(project).filter(pk__in=[i for i in ids if is_uuid(i)]))
     if not items:
         return HttpResponse("Pick an item of this backlog.", status=422)
     try:
@@ -187,13 +187,3 @@ def sprint_begin(request: HttpRequest, actor: Actor, project: Project, number: i
         context = base_context(actor, project, message=" ".join(exc.messages), back=request.path)
         return render(request, "tracker/error.html", context, status=422)
     return redirect(f"/{actor.workspace.slug}/{project.key}/board/")
-
-
-def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
