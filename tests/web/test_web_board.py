@@ -93,3 +93,12 @@ def test_the_board_runs_a_bounded_number_of_queries(login, sm, url, active_sprin
     with django_assert_max_num_queries(16):
         assert client.get(url("board/")).status_code == 200
     assert BacklogItem.objects.count() == size and f  # factories stay importable for other tests
+
+
+def test_the_close_dialog_says_when_customer_digests_are_off(login, sm, url, project, active_sprint):
+    sprint, (done,) = active_sprint(1)
+    item_update(item=done, actor=None, status=ItemStatus.DONE)
+    project.notify_customers = False
+    project.save(update_fields=["notify_customers"])
+    body = login(sm).get(url("board/")).content.decode()
+    assert "Customer digests are turned off" in body

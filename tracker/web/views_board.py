@@ -56,7 +56,7 @@ def board(request: HttpRequest, actor: Actor, project: Project) -> HttpResponse:
         )
         if context["can_close"]:
             context["close_form"] = _close_form(project)
-            context["notify"] = customers_to_notify(sprint)
+            context["notify"] = customers_to_notify(sprint) if project.notify_customers else []
             context["unfinished"] = [i for i in items if not i.is_finished]
     return render(request, "tracker/board.html", context)
 
