@@ -123,6 +123,28 @@ def test_the_item_page_runs_a_bounded_number_of_queries(
         feedback_link(feedback=f.FeedbackFactory(workspace=workspace), item=item, actor=None, quote=f"q{n}")
     client = login(po)
     # session, user, workspace, membership, project roles, project (6); item (1); labels,
-    # links, impact (2), history, comments, objectives (7); nav workspaces, role, projects (3) = 17.
-    with django_assert_max_num_queries(17):
+    # links, impact (2), history, comments, objectives (7); edit form epics and members (2);
+    # nav workspaces, role, projects (3) = 19.
+    with django_assert_max_num_queries(19):
         assert client.get(url("items/1/")).status_code == 200
+
+
+def test_editing_sets_the_epic_and_the_assignee(login, dev, url, project, make_items):
+    from tracker.services.backlog import item_create
+
+    (item,) = make_items(1)
+    epic = item_create(project=project, actor=None, title="Checkout", kind="epic")
+    fields = {"version": item.version, "title": "Story 0", "kind": "story", "status": "backlog", "priority": "3"}
+    response = login(dev).post(url("items/1/edit/"), {**fields, "epic": str(epic.number), "assignee": str(dev.pk)})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert (item.epic, item.assignee) == (epic, dev)
+
+
+def test_an_assignee_from_outside_the_project_is_refused(login, dev, url, make_items, outsider):
+    (item,) = make_items(1)
+    fields = {"version": item.version, "title": "Story 0", "kind": "story", "status": "backlog", "priority": "3"}
+    response = login(dev).post(url("items/1/edit/"), {**fields, "assignee": str(outsider.pk)})
+    assert response.status_code == 422
+    item.refresh_from_db()
+    assert item.assignee is None

@@ -28,6 +28,8 @@ class ItemEditForm(forms.Form):
     status = forms.ChoiceField(choices=ItemStatus.choices)
     priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int)
     estimate = forms.CharField(required=False, help_text="Points")
+    epic = forms.ChoiceField(required=False)
+    assignee = forms.ChoiceField(required=False)
     labels = forms.CharField(required=False, help_text="Comma-separated")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 8}), help_text="Markdown")
     acceptance_criteria = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))

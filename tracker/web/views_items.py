@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from tracker.access import Action, Actor
-from tracker.models import BacklogItem, Comment, FeedbackLink, History, Project
+from tracker.models import BacklogItem, Comment, FeedbackLink, History, ItemKind, Project, ProjectMembership
 from tracker.services.backlog import item_update
 from tracker.services.comments import comment_create
 from tracker.services.errors import StaleVersion
@@ -25,7 +25,8 @@ def _item(project: Project, number: int) -> BacklogItem:
     )
 
 
-def _edit_form(item: BacklogItem, labels: list[str], data: dict | None = None) -> f.ItemEditForm:
+def _edit_form(project: Project, item: BacklogItem, labels: list[str], data: dict | None = None) -> f.ItemEditForm:
+    """The edit form with the project's epics and members as choices (two queries)."""
     initial = {
         "version": item.version,
         "title": item.title,
@@ -36,8 +37,24 @@ def _edit_form(item: BacklogItem, labels: list[str], data: dict | None = None) -
         "labels": ", ".join(labels),
         "description": item.description,
         "acceptance_criteria": item.acceptance_criteria,
+        "epic": str(item.epic.number) if item.epic else "",
+        "assignee": str(item.assignee_id or ""),
     }
-    return f.ItemEditForm(data, initial=initial)
+    form = f.ItemEditForm(data, initial=initial)
+    form.epics = {
+        str(e.number): e
+        for e in BacklogItem.objects.in_project(project).filter(kind=ItemKind.EPIC).exclude(pk=item.pk).order_by("rank")
+    }
+    form.members = {
+        str(m.user_id): m.user for m in ProjectMembership.objects.filter(project=project).select_related("user")
+    }
+    form.fields["epic"].choices = [("", "No epic")] + [
+        (n, f"{project.key}-{n} {e.title}") for n, e in form.epics.items()
+    ]
+    form.fields["assignee"].choices = [("", "Nobody")] + sorted(
+        ((pk, u.get_full_name() or u.get_username()) for pk, u in form.members.items()), key=lambda c: c[1]
+    )
+    return form
 
 
 def _page(request: HttpRequest, actor: Actor, project: Project, item: BacklogItem, **extra: object) -> HttpResponse:
@@ -51,6 +68,7 @@ def _page(request: HttpRequest, actor: Actor, project: Project, item: BacklogIte
     history = list(History.objects.filter(item=item).select_related("actor").order_by("-at", "-id")[:HISTORY_LIMIT])
     comments = list(Comment.objects.filter(item=item).select_related("author"))
     status = extra.pop("status", 200)
+    can_edit = actor.can(Action.EDIT_ITEMS, project)
     context = base_context(
         actor,
         project,
@@ -65,9 +83,9 @@ def _page(request: HttpRequest, actor: Actor, project: Project, item: BacklogIte
         objectives=list(item.objectives.all()),
         description_html=render_markdown(item.description),
         criteria_html=render_markdown(item.acceptance_criteria),
-        edit_form=extra.pop("edit_form", None) or _edit_form(item, labels),
+        edit_form=extra.pop("edit_form", None) or (_edit_form(project, item, labels) if can_edit else None),
         comment_form=extra.pop("comment_form", None) or f.CommentForm(),
-        can_edit=actor.can(Action.EDIT_ITEMS, project),
+        can_edit=can_edit,
         can_comment=actor.can(Action.COMMENT, project),
         **extra,
     )
@@ -86,10 +104,12 @@ def item_edit(request: HttpRequest, actor: Actor, project: Project, number: int)
     actor.require(Action.EDIT_ITEMS, project)
     item = _item(project, number)
     labels = list(item.labels.values_list("name", flat=True))
-    form = _edit_form(item, labels, request.POST)
+    form = _edit_form(project, item, labels, request.POST)
     if form.is_valid():
         data = dict(form.cleaned_data)
         version = data.pop("version")
+        data["epic"] = form.epics.get(data["epic"])
+        data["assignee"] = form.members.get(data["assignee"])
         new_labels = [n.strip() for n in data.pop("labels").split(",") if n.strip()]
         data["estimate"] = data["estimate"] or None
         try:
