@@ -19,8 +19,6 @@ from tracker.web import forms as f
 from tracker.web.common import apply_errors, base_context, is_uuid, member_view, paginate, query_without, render_page
 from tracker.web.queries import feedback_search, inbox_feedback, item_search
 
-ACTIONS = ("link", "create", "duplicate", "dismiss", "reopen")
-
 
 def _filters(request: HttpRequest) -> dict:
     return {
@@ -94,76 +92,92 @@ def inbox_detail(request: HttpRequest, actor: Actor, pk: str) -> HttpResponse:
     return render(request, "tracker/partials/inbox_detail.html", _detail_context(actor, feedback))
 
 
+Outcome = tuple[str, dict]  # (message on success, or the forms/error to show again)
+
+
+def _link(request: HttpRequest, actor: Actor, feedback: Feedback) -> Outcome:
+    form = f.LinkForm(request.POST)
+    if not form.is_valid():
+        return "", {"link_form": form}
+    item = get_object_or_404(
+        BacklogItem.objects.select_related("project"),
+        pk=form.cleaned_data["item"],
+        project__in=actor.projects(),
+        deleted_at__isnull=True,
+    )
+    try:
+        feedback_link(feedback=feedback, item=item, actor=request.user, quote=form.cleaned_data["quote"])
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return "", {"link_form": form}
+    return f"Linked to {item.key}.", {}
+
+
+def _create(request: HttpRequest, actor: Actor, feedback: Feedback) -> Outcome:
+    form = f.CreateItemFromFeedbackForm(request.POST)
+    projects = {p.key: p for p in actor.projects()}
+    form.fields["project"].choices = [(k, k) for k in projects]
+    if not form.is_valid():
+        return "", {"create_form": form}
+    project = projects[form.cleaned_data["project"]]
+    actor.require(Action.EDIT_ITEMS, project)
+    try:
+        item = feedback_create_item(
+            feedback=feedback,
+            project=project,
+            actor=request.user,
+            title=form.cleaned_data["title"],
+            kind=form.cleaned_data["kind"],
+            quote=form.cleaned_data["quote"],
+        )
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return "", {"create_form": form}
+    return f"Created {project.key}-{item.number} and linked it.", {}
+
+
+def _duplicate(request: HttpRequest, actor: Actor, feedback: Feedback) -> Outcome:
+    form = f.DuplicateForm(request.POST)
+    if not form.is_valid():
+        return "", {"duplicate_form": form}
+    original = _feedback(actor, str(form.cleaned_data["original"]))
+    try:
+        feedback_mark_duplicate(feedback=feedback, original=original, actor=request.user)
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return "", {"duplicate_form": form}
+    return "Marked as a duplicate; its links moved to the original.", {}
+
+
+def _dismiss(request: HttpRequest, actor: Actor, feedback: Feedback) -> Outcome:
+    feedback_dismiss(feedback=feedback, actor=request.user)
+    return "Dismissed.", {}
+
+
+def _reopen(request: HttpRequest, actor: Actor, feedback: Feedback) -> Outcome:
+    feedback_reopen(feedback=feedback, actor=request.user)
+    return "Back in triage.", {}
+
+
+ACTIONS = {"link": _link, "create": _create, "duplicate": _duplicate, "dismiss": _dismiss, "reopen": _reopen}
+
+
 @require_POST
 @member_view
 def inbox_action(request: HttpRequest, actor: Actor, pk: str, action: str) -> HttpResponse:
+    """One triage action; answers the re-rendered detail plus the list row (out of band)."""
     actor.require(Action.TRIAGE_FEEDBACK)
-    feedback = _feedback(actor, pk)
-    extra: dict = {}
-    status = 200
-    try:
-        if action == "link":
-            form = f.LinkForm(request.POST)
-            extra["link_form"] = form
-            if form.is_valid():
-                item = get_object_or_404(
-                    BacklogItem.objects.select_related("project"),
-                    pk=form.cleaned_data["item"],
-                    project__in=actor.projects(),
-                    deleted_at__isnull=True,
-                )
-                feedback_link(feedback=feedback, item=item, actor=request.user, quote=form.cleaned_data["quote"])
-                extra["message"] = f"Linked to {item.key}."
-                extra.pop("link_form")
-        elif action == "create":
-            form = f.CreateItemFromFeedbackForm(request.POST)
-            projects = {p.key: p for p in actor.projects()}
-            form.fields["project"].choices = [(k, k) for k in projects]
-            extra["create_form"] = form
-            if form.is_valid():
-                project = projects[form.cleaned_data["project"]]
-                actor.require(Action.EDIT_ITEMS, project)
-                item = feedback_create_item(
-                    feedback=feedback,
-                    project=project,
-                    actor=request.user,
-                    title=form.cleaned_data["title"],
-                    kind=form.cleaned_data["kind"],
-                    quote=form.cleaned_data["quote"],
-                )
-                extra["message"] = f"Created {project.key}-{item.number} and linked it."
-                extra.pop("create_form")
-        elif action == "duplicate":
-            form = f.DuplicateForm(request.POST)
-            extra["duplicate_form"] = form
-            if form.is_valid():
-                original = _feedback(actor, str(form.cleaned_data["original"]))
-                feedback_mark_duplicate(feedback=feedback, original=original, actor=request.user)
-                extra["message"] = "Marked as a duplicate; its links moved to the original."
-                extra.pop("duplicate_form")
-        elif action == "dismiss":
-            feedback_dismiss(feedback=feedback, actor=request.user)
-            extra["message"] = "Dismissed."
-        elif action == "reopen":
-            feedback_reopen(feedback=feedback, actor=request.user)
-            extra["message"] = "Back in triage."
-        else:
-            return HttpResponse(status=404)
-    except ValidationError as exc:
-        form = next((extra[k] for k in ("link_form", "create_form", "duplicate_form") if k in extra), None)
-        if form is not None:
-            apply_errors(form, exc)
-        else:
-            extra["error"] = " ".join(exc.messages)
-    if any(
-        extra.get(k) is not None and extra[k].errors for k in ("link_form", "create_form", "duplicate_form")
-    ) or extra.get("error"):
-        status = 422
-    feedback = _feedback(actor, pk)
-    context = _detail_context(actor, feedback, **extra)
+    handler = ACTIONS.get(action)
+    if handler is None:
+        return HttpResponse(status=404)
+    message, shown = handler(request, actor, _feedback(actor, pk))
+    feedback = _feedback(actor, pk)  # re-read: the action changed its triage and loop state
     if not request.htmx:
         return redirect(f"/{actor.workspace.slug}/inbox/?triage=all&selected={feedback.pk}")
-    return render(request, "tracker/partials/inbox_detail.html", {**context, "oob_row": True}, status=status)
+    context = _detail_context(actor, feedback, message=message, **shown)
+    return render(
+        request, "tracker/partials/inbox_detail.html", {**context, "oob_row": True}, status=200 if message else 422
+    )
 
 
 @member_view
