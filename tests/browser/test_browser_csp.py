@@ -14,6 +14,7 @@ def test_pages_run_under_a_strict_script_policy(logged_in, page, team):
     workspace, project, _ = team
     item_create(project=project, actor=None, title="Gift cards")
     f.FeedbackFactory(workspace=workspace, body="Gift cards please")
+    f.FeedbackFactory(workspace=workspace, body="Dark mode at night")
     violations = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
 
@@ -26,7 +27,12 @@ def test_pages_run_under_a_strict_script_policy(logged_in, page, team):
     logged_in("SHOP/planning/")
     logged_in("inbox/")
     page.keyboard.press("j")  # htmx and the app's script both have to run for this
-    expect(page.locator("#inbox-detail")).to_contain_text("Gift cards please")
+    expect(page.locator("#inbox-detail")).to_contain_text("Dark mode at night")  # the newest
     page.keyboard.press("?")
     expect(page.locator("#help-dialog")).to_be_visible()
+    page.keyboard.press("Escape")
+    with page.expect_response(lambda r: "q=gift" in r.url):
+        page.get_by_label("Search").type("gift")
+    expect(page.locator("#inbox-list")).not_to_contain_text("Dark mode at night")
+    expect(page.locator("#inbox-list")).to_contain_text("Gift cards please")
     assert violations == []

@@ -185,3 +185,16 @@ def test_quick_editing_status_and_estimate_in_the_backlog_row(logged_in, page, t
     expect(page.get_by_label("Points of SHOP-1")).to_have_value("5")
     item.refresh_from_db()
     assert (item.status, item.estimate) == (ItemStatus.READY, Decimal(5))
+
+
+def test_searching_the_planning_backlog_as_you_type(logged_in, page, team):
+    _, project, _ = team
+    sprint_create(project=project, actor=None, name="Sprint 1")
+    for title in ("Gift wrapping", "Faster search"):
+        item_create(project=project, actor=None, title=title)
+    logged_in("SHOP/planning/")
+    with page.expect_response(lambda r: "q=gift" in r.url):
+        page.get_by_label("Search the backlog").type("gift")
+    backlog = page.locator("[data-plan-list='backlog']")
+    expect(backlog).to_contain_text("Gift wrapping")
+    expect(backlog).not_to_contain_text("Faster search")

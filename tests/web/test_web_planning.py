@@ -136,3 +136,10 @@ def test_planning_runs_a_bounded_number_of_queries(
     # velocity, mix estimates, mix links (3); planned sprints, active sprint (2); nav (3) = 19.
     with django_assert_max_num_queries(19):
         assert client.get(url("planning/")).status_code == 200
+
+
+def test_searching_the_planning_backlog_narrows_it(login, sm, url, planned, make_items):
+    make_items(3, linked=False)
+    body = login(sm).get(url("planning/?q=Story 2"), HTTP_HX_REQUEST="true").content.decode()
+    assert body.lstrip().startswith('<div id="planning-board"')
+    assert "Story 2" in body and "Story 1" not in body

@@ -13,7 +13,7 @@ from tracker.services.metrics import mix_vs_target, segment_mix, sprint_points, 
 from tracker.services.sprints import sprint_add_items, sprint_create, sprint_remove_items, sprint_start, sprint_update
 from tracker.web import charts
 from tracker.web import forms as f
-from tracker.web.common import apply_errors, base_context, is_uuid, paginate, project_view, render_page
+from tracker.web.common import apply_errors, base_context, is_uuid, paginate, project_view, query_without, render_page
 from tracker.web.queries import segments_of
 
 
@@ -53,6 +53,8 @@ def _board_context(request: HttpRequest, actor: Actor, project: Project, sprint:
         .exclude(kind="epic")
         .order_by("rank")
     )
+    if request.GET.get("q"):
+        backlog = backlog.filter(title__icontains=request.GET["q"])
     page = paginate(backlog, request, per_page=40)
     backlog_rows = list(page.object_list)
     sprint_rows = list(BacklogItem.objects.in_sprint(sprint).order_by("rank")) if sprint else []
@@ -61,6 +63,7 @@ def _board_context(request: HttpRequest, actor: Actor, project: Project, sprint:
         item.segments = segments.get(item.pk, [])
     context = {
         "page": page,
+        "page_query": query_without(request, "page"),
         "backlog_rows": backlog_rows,
         "sprint": sprint,
         "sprint_rows": sprint_rows,

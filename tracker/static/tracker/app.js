@@ -124,6 +124,7 @@
       if (list._sortable || !window.Sortable) return;
       list._sortable = Sortable.create(list, {
         group: "board",
+        sort: false, // the order inside a column is the backlog rank, changed in the backlog
         animation: 120,
         forceFallback: true,
         filter: "select, a",
