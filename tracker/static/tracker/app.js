@@ -239,6 +239,18 @@
     if (focus) focus.focus();
   }
 
+  // htmx wires up freshly swapped content when it settles; act on the detail only after that.
+  function whenSettled(fn) {
+    var detail = document.getElementById("inbox-detail");
+    var busy = detail && (detail.classList.contains("htmx-request") || detail.classList.contains("htmx-swapping") ||
+      detail.classList.contains("htmx-settling") || detail.querySelector(".htmx-added"));
+    if (!busy) return fn();
+    detail.addEventListener("htmx:afterSettle", function once() {
+      detail.removeEventListener("htmx:afterSettle", once);
+      fn();
+    });
+  }
+
   document.addEventListener("keydown", function (evt) {
     if (!document.querySelector("[data-inbox-list]")) return;
     var tag = (evt.target.tagName || "").toLowerCase();
@@ -250,14 +262,15 @@
     switch (evt.key) {
       case "j": move(1); break;
       case "k": move(-1); break;
-      case "l": openAction("act-link", "#item-search"); break;
-      case "c": openAction("act-create", "input[name=title]"); break;
-      case "d": openAction("act-duplicate", "#dup-search"); break;
-      case "x": {
-        var dismiss = document.getElementById("act-dismiss");
-        if (dismiss) dismiss.click();
+      case "l": whenSettled(function () { openAction("act-link", "#item-search"); }); break;
+      case "c": whenSettled(function () { openAction("act-create", "input[name=title]"); }); break;
+      case "d": whenSettled(function () { openAction("act-duplicate", "#dup-search"); }); break;
+      case "x":
+        whenSettled(function () {
+          var dismiss = document.getElementById("act-dismiss");
+          if (dismiss) dismiss.click();
+        });
         break;
-      }
       case "?": {
         var help = document.getElementById("help-dialog");
         if (help) help.showModal();
