@@ -183,3 +183,9 @@ def test_a_ten_thousand_item_backlog_renders_one_page_with_the_same_queries(
 
 def test_a_malformed_item_id_is_not_found(login, dev, url):
     assert login(dev).post(url("backlog/move/"), {"item": "not-a-uuid", "position": "top"}).status_code == 404
+
+
+def test_a_history_restore_gets_the_whole_page(login, po, url, make_items):
+    make_items(1)
+    response = login(po).get(url("backlog/"), HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    assert b"<!doctype html>" in response.content

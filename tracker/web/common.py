@@ -54,8 +54,12 @@ def render_page(
     fragment: str | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The whole page, or just `fragment` when htmx asks (and the target is not the body)."""
-    if fragment and getattr(request, "htmx", False) and not request.htmx.boosted:
+    """The whole page, or just `fragment` when htmx asks for part of it.
+
+    A boosted request or a history restore (Back after a pushed URL fell out of htmx's
+    cache) wants the whole page."""
+    htmx = getattr(request, "htmx", None)
+    if fragment and htmx and not htmx.boosted and not htmx.history_restore_request:
         return render(request, fragment, context, status=status)
     return render(request, template, context, status=status)
 
