@@ -54,7 +54,11 @@ def test_every_page_sends_anonymous_visitors_to_login(client, workspace, project
     assert response["Location"].startswith("/login/?next=")
 
 
-@pytest.mark.parametrize("page", ["", "inbox/", "reports/", "SHOP/backlog/", "SHOP/planning/", "SHOP/board/"])
+@pytest.mark.parametrize(
+    "page",
+    ["", "inbox/", "reports/", "SHOP/backlog/", "SHOP/planning/", "SHOP/board/", "SHOP/items/1/",
+     "SHOP/sprints/1/review/", "customers/00000000-0000-0000-0000-000000000001/"],
+)  # fmt: skip
 def test_another_workspace_answers_404(login, outsider, workspace, project, page):
     assert login(outsider).get(f"/{workspace.slug}/{page}").status_code == 404
 
@@ -65,6 +69,10 @@ def test_the_workspace_home_lists_projects_and_the_nav(login, po, url, project):
     assert response.status_code == 200
     assert f"/{project.workspace.slug}/SHOP/backlog/" in body
     assert 'aria-current="page"' in body
+
+
+def test_an_unknown_project_key_answers_404(login, po, workspace):
+    assert login(po).get(f"/{workspace.slug}/NOPE/backlog/").status_code == 404
 
 
 def test_pages_carry_no_inline_scripts_or_event_handlers(login, po, url, make_items, active_sprint):
