@@ -110,9 +110,12 @@ def test_triaging_three_feedback_entries_with_the_keyboard(logged_in, page, team
     expect(page.locator("#link-quote")).to_have_value("gift wrapping")
     expect(page.locator("#item-search")).to_be_focused()
     page.keyboard.type("gift")
-    page.locator("[data-pick]", has_text="SHOP-1").click()
+    page.locator("[data-pick]", has_text="SHOP-1").wait_for()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")  # picks the item and moves on to the quote
+    expect(page.locator("#link-quote")).to_be_focused()
     with page.expect_response(lambda r: r.url.endswith("/link/")):
-        page.get_by_role("button", name="Link", exact=True).click()
+        page.keyboard.press("Control+Enter")
     expect(detail).to_contain_text("Linked to SHOP-1")
 
     page.keyboard.press("j")

@@ -178,8 +178,8 @@
       form.querySelector("[data-picked]").value = pick.dataset.pick;
       form.querySelector("[data-picked-label]").textContent = "Picked: " + pick.dataset.pickLabel;
       form.querySelectorAll("[data-pick]").forEach(function (b) { b.setAttribute("aria-selected", b === pick ? "true" : "false"); });
-      var quote = form.querySelector("[data-quote-target]");
-      if (quote) quote.focus();
+      var next = form.querySelector("[data-quote-target]") || form.querySelector("button[type=submit]");
+      if (next) next.focus();
       return;
     }
     var row = evt.target.closest("[data-feedback-row]");
@@ -250,6 +250,30 @@
       fn();
     });
   }
+
+  // Pickers: arrow keys walk from the search box through the results; Enter picks (a button).
+  document.addEventListener("keydown", function (evt) {
+    var inPicker = evt.target.closest && (evt.target.closest(".picker") || evt.target.matches("[hx-target^='#item-results'], [hx-target^='#dup-results']"));
+    if (!inPicker || (evt.key !== "ArrowDown" && evt.key !== "ArrowUp")) return;
+    var form = evt.target.closest("form");
+    var picks = Array.prototype.slice.call(form.querySelectorAll("[data-pick]"));
+    if (!picks.length) return;
+    var index = picks.indexOf(evt.target);
+    var next = evt.key === "ArrowDown" ? index + 1 : index - 1;
+    if (next < 0) form.querySelector("input[type=search]").focus();
+    else picks[Math.min(next, picks.length - 1)].focus();
+    evt.preventDefault();
+  });
+
+  // Ctrl+Enter (or Cmd+Enter) in a triage text field submits its form.
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "Enter" || !(evt.ctrlKey || evt.metaKey)) return;
+    var form = evt.target.closest && evt.target.closest("#inbox-detail form");
+    if (form) {
+      evt.preventDefault();
+      form.requestSubmit();
+    }
+  });
 
   document.addEventListener("keydown", function (evt) {
     if (!document.querySelector("[data-inbox-list]")) return;
