@@ -36,6 +36,10 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Screenshots of the main pages on the demo data (1440×900) into docs/screenshots/.
+screenshots: install
+	LOOPWISE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_screenshots.py -p no:randomly
+
 migrate: install
 	$(BIN)/python manage.py migrate
 

@@ -1,0 +1,98 @@
+"""Helpers every web view shares: the actor and project of a request, form errors from
+service ValidationErrors, and full-page-or-fragment rendering for htmx."""
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from tracker.access import Actor, workspace_actor
+from tracker.models import Project
+
+PAGE_SIZE = 50
+
+
+def member_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required (302 to /login/), then the actor of `ws` (404 for non-members)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, ws: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        actor = workspace_actor(request.user, ws)
+        return view(request, actor, *args, **kwargs)
+
+    return wrapper
+
+
+def project_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Like member_view, plus the project with `key` the actor may see (404 otherwise)."""
+
+    @member_view
+    @wraps(view)
+    def wrapper(request: HttpRequest, actor: Actor, key: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        project = actor.project(key)
+        return view(request, actor, project, *args, **kwargs)
+
+    return wrapper
+
+
+def base_context(actor: Actor, project: Project | None = None, **extra: Any) -> dict[str, Any]:
+    return {"workspace": actor.workspace, "actor": actor, "project": project, **extra}
+
+
+def render_page(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    fragment: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The whole page, or just `fragment` when htmx asks for part of it.
+
+    A boosted request or a history restore (Back after a pushed URL fell out of htmx's
+    cache) wants the whole page."""
+    htmx = getattr(request, "htmx", None)
+    if fragment and htmx and not htmx.boosted and not htmx.history_restore_request:
+        return render(request, fragment, context, status=status)
+    return render(request, template, context, status=status)
+
+
+def error_dict(exc: ValidationError) -> dict[str, list[str]]:
+    """Field → messages from a service's ValidationError (a message dict or a plain message)."""
+    if hasattr(exc, "error_dict"):
+        return {name: [str(m) for e in errors for m in e.messages] for name, errors in exc.error_dict.items()}
+    return {"__all__": list(exc.messages)}
+
+
+def apply_errors(form: Any, exc: ValidationError) -> None:
+    """Put a service's field errors on a Django form; unknown fields become form errors."""
+    for name, messages in error_dict(exc).items():
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)
+
+
+def paginate(queryset: Any, request: HttpRequest, per_page: int = PAGE_SIZE) -> Page:
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def is_uuid(value: object) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def query_without(request: HttpRequest, *names: str) -> str:
+    """The current query string without `names` (for pagination and filter links)."""
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
