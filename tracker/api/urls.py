@@ -1,46 +1,10 @@
 """Every path of the REST API under /api/v1/ (see issue #4 for the layout)."""
 
-from django.urls import path, register_converter
+from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+import tracker.converters  # noqa: F401 - registers pkey, itemkey and seg
 from tracker.api.views import comments, customers, feedback, integrations, items, sprints, workspace
-
-
-class ProjectKeyConverter:
-    regex = "[A-Z]{2,10}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-class ItemKeyConverter:
-    regex = "[A-Z]{2,10}-[0-9]{1,10}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-class SegmentConverter:
-    """One path segment (source or external id may hold dots, @ and the like, not /)."""
-
-    regex = "[^/]{1,200}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(ProjectKeyConverter, "pkey")
-register_converter(ItemKeyConverter, "itemkey")
-register_converter(SegmentConverter, "seg")
 
 WS = "workspaces/<slug:ws>/"
 PROJECT = WS + "projects/<pkey:key>/"

@@ -1,8 +1,9 @@
 """Web pages. The readable paths are part of the product (e-mails, webhooks and the API's
 `url` fields link to them): keep them stable."""
 
-from django.urls import path, register_converter
+from django.urls import path
 
+import tracker.converters  # noqa: F401 - registers pkey, itemkey and seg
 from tracker.web import (
     views_backlog,
     views_board,
@@ -15,19 +16,6 @@ from tracker.web import (
     views_reports,
     views_review,
 )
-
-
-class ProjectKeyConverter:
-    regex = "[A-Z]{2,10}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(ProjectKeyConverter, "pkey")
 
 app_name = "web"
 P = "<slug:ws>/<pkey:key>"
