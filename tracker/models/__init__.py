@@ -28,6 +28,9 @@ from tracker.models.integrations import (
     Webhook,
     WebhookDelivery,
 )
+from tracker.models.jobs import ImportChunk, ImportFormat, ImportJob, ImportKind, ImportStatus, TaskRecord, TaskState
+from tracker.models.rollups import BurndownPoint, MetricRollup
+from tracker.models.similarity import Suggestion, SuggestionKind, TermPosting, TermStat
 from tracker.models.sprints import Sprint, SprintState
 from tracker.models.workspace import (
     Membership,
@@ -43,6 +46,7 @@ __all__ = [
     "FINISHED_STATUSES",
     "ApiToken",
     "BacklogItem",
+    "BurndownPoint",
     "Channel",
     "Comment",
     "Customer",
@@ -53,11 +57,17 @@ __all__ = [
     "FeedbackLink",
     "History",
     "HistoryAction",
+    "ImportChunk",
+    "ImportFormat",
+    "ImportJob",
+    "ImportKind",
+    "ImportStatus",
     "ItemKind",
     "ItemStatus",
     "Label",
     "LoopState",
     "Membership",
+    "MetricRollup",
     "Objective",
     "Priority",
     "Project",
@@ -67,6 +77,12 @@ __all__ = [
     "Segment",
     "Sprint",
     "SprintState",
+    "Suggestion",
+    "SuggestionKind",
+    "TaskRecord",
+    "TaskState",
+    "TermPosting",
+    "TermStat",
     "Tier",
     "TokenScope",
     "Tombstone",

@@ -1,0 +1,27 @@
+"""The base class of Loopwise's tasks: bounded retries of temporary errors."""
+
+from typing import Any
+
+from celery import Task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+
+
+class LoopwiseTask(Task):
+    """Temporary errors (a database restart, a dropped connection) are retried with
+    exponential backoff and full jitter, a bounded number of times; anything else fails the
+    task loudly and its TaskRecord stays unfinished for the sweeper and for people to see."""
+
+    autoretry_for = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+    retry_backoff = 2
+    retry_backoff_max = settings.LOOPWISE_TASK_RETRY_BACKOFF_MAX
+    retry_jitter = True
+    max_retries = settings.LOOPWISE_TASK_MAX_RETRIES
+    acks_late = True
+    reject_on_worker_lost = True
+
+    def before_start(self, task_id: str, args: Any, kwargs: Any) -> None:
+        # A worker keeps connections between tasks; drop the ones the database closed.
+        from django.db import close_old_connections
+
+        close_old_connections()
