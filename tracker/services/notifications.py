@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import F
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.defaulttags import DebugNode
+from django.template.loader_tags import ExtendsNode, IncludeNode
 from django.utils import timezone
 
 from tracker.models import (
@@ -75,8 +76,9 @@ _engine = Engine(dirs=[], app_dirs=False, loaders=[], libraries={}, autoescape=F
 
 def _compile(source: str) -> Any:
     template = _engine.from_string(source)
-    if template.nodelist.get_nodes_by_type(DebugNode):
-        raise TemplateSyntaxError("The debug tag is not allowed in digest templates.")
+    for node_type, tag in ((DebugNode, "debug"), (IncludeNode, "include"), (ExtendsNode, "extends")):
+        if template.nodelist.get_nodes_by_type(node_type):
+            raise TemplateSyntaxError(f"The {tag} tag is not allowed in digest templates.")
     return template
 
 

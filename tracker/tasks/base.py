@@ -18,6 +18,8 @@ class LoopwiseTask(Task):
     retry_jitter = True
     max_retries = settings.LOOPWISE_TASK_MAX_RETRIES
     acks_late = True
+    # Outcomes live in the database (TaskRecord, ImportJob, WebhookDelivery), not in results.
+    ignore_result = True
     reject_on_worker_lost = True
 
     def before_start(self, task_id: str, args: Any, kwargs: Any) -> None:
