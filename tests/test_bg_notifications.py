@@ -137,7 +137,13 @@ def test_the_editable_template_renders_plain_text_without_escaping(shipped, djan
 
 
 def test_templates_cannot_load_libraries_include_files_or_debug():
-    for body in ("{% load static %}", "{% include 'tracker/base.html' %}", "{% extends 'x' %}", "{% debug %}", "{% if %}"):
+    for body in (
+        "{% load static %}",
+        "{% include 'tracker/base.html' %}",
+        "{% extends 'x' %}",
+        "{% debug %}",
+        "{% if %}",
+    ):
         with pytest.raises(ValidationError) as exc:
             digest_template_check(subject="ok", body=body)
         assert "digest_template" in exc.value.message_dict

@@ -261,7 +261,22 @@ def records(fmt: str, raw: IO[bytes], delimiter: str = ",") -> Iterator[Record]:
             yield number + 1, None, str(exc)
 
 
-def getter(mapping: dict[str, str]) -> Callable[[dict[str, Any], str], Any]:
+def getter(mapping: dict[str, str], *, kind: str = "", fmt: str = "") -> Callable[[dict[str, Any], str], Any]:
+    """A function (record, field) → value. CSV columns are fixed by the header; JSON
+    records may each carry different keys, so there each record is looked up by alias."""
+    if fmt in (ImportFormat.JSON, ImportFormat.JSONL, ImportFormat.GITHUB_JSON):
+        aliases = FEEDBACK_ALIASES if kind == ImportKind.FEEDBACK else BACKLOG_ALIASES
+
+        def get_json(record: dict[str, Any], field: str) -> Any:
+            keys = {normalize_header(k): k for k in record}
+            for alias in aliases.get(field, ()):
+                if alias in keys:
+                    value = record[keys[alias]]
+                    return value.strip() if isinstance(value, str) else value
+            return None
+
+        return get_json
+
     def get(record: dict[str, Any], field: str) -> Any:
         header = mapping.get(field)
         if header is None:

@@ -200,7 +200,7 @@ def import_run(job_id: Any) -> ImportJob:
         job.refresh_from_db()
         resume_after = job.rows_done
         write = _write_feedback if job.kind == ImportKind.FEEDBACK else _write_items
-        get = getter(job.mapping["columns"])
+        get = getter(job.mapping["columns"], kind=job.kind, fmt=job.format)
         batch = Batch()
         size = settings.IMPORT_BATCH_SIZE
         for index, (line, record, error) in enumerate(_records(job)):
