@@ -48,7 +48,7 @@ class Receiver:
         self.server.server_close()
 
 
-def webhook(workspace, url, *, events=(), allow_private=True, secret="s3cret") -> m.Webhook:
+def webhook(workspace, url, *, events=(), allow_private=True, secret="s3cret") -> m.Webhook:  # noqa: S107
     return m.Webhook.objects.create(
         workspace=workspace, url=url, secret=secret, events=list(events), allow_private=allow_private
     )
