@@ -71,3 +71,21 @@ def test_the_sweeper_sends_pending_work_once_a_broker_is_back(workspace):
     record.refresh_from_db()
     assert record.state == TaskState.DONE
     assert Suggestion.objects.filter(feedback=feedback, similar_feedback=earlier).exists()
+
+
+def test_the_sweep_and_reindex_commands_run(workspace, project):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tracker.models import TermStat
+    from tracker.services.backlog import item_create
+
+    item_create(project=project, actor=None, title="Dark mode")
+    Feedback.objects.create(workspace=workspace, body="Please add dark mode", received_at="2024-01-01T00:00Z")
+    out = StringIO()
+    call_command("similarity_reindex", workspace=workspace.slug, stdout=out)
+    assert "indexed 2 documents" in out.getvalue()
+    assert TermStat.objects.get(workspace=workspace, term="").df == 2
+    call_command("dispatch_sweep", min_age=0, stdout=out)
+    assert "Sent 1" in out.getvalue()  # the item's index work, left pending by the test transaction
