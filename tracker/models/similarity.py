@@ -18,19 +18,28 @@ class TermStat(models.Model):
 
 
 class TermPosting(models.Model):
-    """`term` occurs in this feedback or item with a length-normalised weight."""
+    """`term` occurs in this feedback or item with a length-normalised weight.
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    An import writes about fifteen of these per row, so the table carries no foreign-key
+    constraints in the database (each would cost an index probe per inserted row); Django
+    still cascades deletes, and the partial indexes below make those deletes cheap.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     term = models.CharField(max_length=40)
-    feedback = models.ForeignKey("tracker.Feedback", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    item = models.ForeignKey("tracker.BacklogItem", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    feedback = models.ForeignKey(
+        "tracker.Feedback", on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_constraint=False
+    )
+    item = models.ForeignKey(
+        "tracker.BacklogItem", on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_constraint=False
+    )
     weight = models.FloatField()
 
     class Meta:
         indexes = [
             models.Index(fields=["workspace", "term"], name="posting_ws_term"),
-            models.Index(fields=["feedback"], name="posting_feedback"),
-            models.Index(fields=["item"], name="posting_item"),
+            models.Index(fields=["feedback"], name="posting_feedback", condition=Q(feedback__isnull=False)),
+            models.Index(fields=["item"], name="posting_item", condition=Q(item__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(

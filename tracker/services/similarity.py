@@ -146,8 +146,9 @@ def _index(workspace_id: Any, docs: Sequence[tuple[str, Any, str]]) -> None:
     if old_docs:
         old.delete()
         removed[""] -= len(old_docs)
-    rows = []
+    rows: list[tuple[Any, str, Any, Any, float]] = []
     added: Counter[str] = Counter()
+    ws = uuid.UUID(str(workspace_id))
     for kind, doc_id, text in docs:
         w = weights(terms(text))
         if not w:
@@ -155,18 +156,36 @@ def _index(workspace_id: Any, docs: Sequence[tuple[str, Any, str]]) -> None:
         added[""] += 1
         for term, weight in w.items():
             added[term] += 1
-            rows.append(
-                TermPosting(
-                    workspace_id=workspace_id,
-                    term=term,
-                    weight=weight,
-                    feedback_id=doc_id if kind == "feedback" else None,
-                    item_id=doc_id if kind == "item" else None,
-                )
-            )
-    TermPosting.objects.bulk_create(rows, batch_size=2000)
+            rows.append((ws, term, doc_id if kind == "feedback" else None, doc_id if kind == "item" else None, weight))
+    _insert_postings(rows)
     added.update(removed)
     _df_add(workspace_id, added)
+
+
+def _insert_postings(rows: list[tuple[Any, str, Any, Any, float]]) -> None:
+    """Write postings without building model instances: an import writes ~15 per row.
+
+    PostgreSQL gets COPY (an order of magnitude faster than INSERT for this volume);
+    elsewhere a plain executemany.
+    """
+    if not rows:
+        return
+    table = TermPosting._meta.db_table
+    columns = "workspace_id, term, feedback_id, item_id, weight"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # noqa: S608 - constant
+                for row in rows:
+                    copy.write_row(row)
+            return
+
+        def value(v: Any) -> Any:
+            return v.hex if isinstance(v, uuid.UUID) else v
+
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608 - constant
+            [(value(a), b, value(c), value(d), e) for a, b, c, d, e in rows],
+        )
 
 
 def feedback_index(feedback: Iterable[Feedback]) -> None:
