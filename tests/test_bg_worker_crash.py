@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def worker_process(name: str) -> subprocess.Popen:
+def worker_process(name: str, logs: Path) -> subprocess.Popen:
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -33,6 +33,8 @@ def worker_process(name: str) -> subprocess.Popen:
         "REDIS_URL": REDIS_URL,
         # A short visibility timeout so the killed worker's message comes back quickly.
         "CELERY_VISIBILITY_TIMEOUT": "3",
+        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+        "CELERY_UNACKED_RESTORE_THROTTLE": "1",
         "IMPORT_BATCH_SIZE": "250",
         "CONN_MAX_AGE": "0",
     }
@@ -60,7 +62,7 @@ def worker_process(name: str) -> subprocess.Popen:
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(logs / f"worker-{name}.log").open("w"),  # read it when this test fails
     )
 
 
@@ -73,14 +75,14 @@ def wait_for(condition, timeout: float, what: str) -> None:
     pytest.fail(f"Timed out waiting for {what}")
 
 
-def test_an_import_killed_mid_way_resumes_on_another_worker_and_imports_each_row_once(workspace, on_postgres):
+def test_an_import_killed_mid_way_resumes_on_another_worker_and_imports_each_row_once(workspace, on_postgres, tmp_path):
     need(port_open("127.0.0.1", 6379), "Redis is not running on 127.0.0.1:6379")
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     rows = 12_000
     data = "text,id\n" + "".join(f"Feedback number {i} about search,k{i}\n" for i in range(rows))
-    first = worker_process("first")
+    first = worker_process("first", tmp_path)
     second = None
     try:
         with broker(celery_app, REDIS_URL):
@@ -90,7 +92,7 @@ def test_an_import_killed_mid_way_resumes_on_another_worker_and_imports_each_row
         first.wait(10)
         job.refresh_from_db()
         assert job.status == ImportStatus.RUNNING and job.rows_done < rows
-        second = worker_process("second")
+        second = worker_process("second", tmp_path)
         wait_for(lambda: ImportJob.objects.get(pk=job.pk).status == ImportStatus.DONE, 90, "the second worker")
     finally:
         for proc in (first, second):

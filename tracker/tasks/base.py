@@ -1,7 +1,5 @@
 """The base class of Loopwise's tasks: bounded retries of temporary errors."""
 
-from typing import Any
-
 from celery import Task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -21,9 +19,3 @@ class LoopwiseTask(Task):
     # Outcomes live in the database (TaskRecord, ImportJob, WebhookDelivery), not in results.
     ignore_result = True
     reject_on_worker_lost = True
-
-    def before_start(self, task_id: str, args: Any, kwargs: Any) -> None:
-        # A worker keeps connections between tasks; drop the ones the database closed.
-        from django.db import close_old_connections
-
-        close_old_connections()
