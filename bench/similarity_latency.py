@@ -37,7 +37,10 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.db import connection
+
+    settings.DEBUG = False  # DEBUG keeps every SQL statement in memory: not what a worker does
     from django.utils import timezone
 
     from tracker.models import Feedback, TermStat, Workspace

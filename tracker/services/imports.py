@@ -140,8 +140,8 @@ def import_status(job: ImportJob) -> dict[str, Any]:
         "error_count": job.error_count,
         "errors": job.errors,
         "message": job.message,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
 
 
