@@ -6,8 +6,8 @@ into lower-case words, stop words dropped and a light suffix stemmer applied. Ea
 document (feedback or item) gets one TermPosting row per distinct term with a
 length-normalised weight (1 + ln tf) / ‖doc‖; TermStat keeps each term's document
 frequency per workspace (the row with term "" counts the documents). A query keeps its
-rarest informative terms (IDF cut-off: terms in more than MAX_DF_RATIO of the documents say
-little and cost many rows) and ranks documents by Σ idf² · w_query · w_doc in one grouped
+rarest informative terms (IDF cut-off: terms in more than MAX_DF_RATIO of the documents, or
+with more than MAX_DF_POSTINGS postings, say little and cost many rows) and ranks documents by Σ idf² · w_query · w_doc in one grouped
 SQL query over the postings index, so the cost follows the postings of a dozen fairly rare
 terms, not the size of the workspace.
 """
@@ -37,6 +37,9 @@ TOP_DUPLICATES = 5
 TOP_ITEMS = 5
 QUERY_TERMS = 14
 MAX_DF_RATIO = 0.08
+# …and never terms with more postings than this: the query's cost is the postings it sums,
+# so this bounds latency in a large workspace (200,000 feedback: terms in > 2% are dropped).
+MAX_DF_POSTINGS = 4000
 MIN_DOCS_FOR_CUTOFF = 200
 MIN_SCORE = 0.08
 CANDIDATES = 60
@@ -243,9 +246,10 @@ def query_weights(workspace_id: Any, text: str) -> dict[str, float]:
         scored.append((df, term, weight * idf * idf))
     scored.sort()
     if n_docs >= MIN_DOCS_FOR_CUTOFF:
-        informative = [s for s in scored if s[0] <= MAX_DF_RATIO * n_docs]
-        # Only common words? Keep the three rarest anyway rather than finding nothing.
-        scored = informative or scored[:3]
+        limit = min(MAX_DF_RATIO * n_docs, MAX_DF_POSTINGS)
+        informative = [s for s in scored if s[0] <= limit]
+        # Only common words? Keep the two rarest anyway rather than finding nothing.
+        scored = informative or scored[:2]
     return {term: qw for _df, term, qw in scored[:QUERY_TERMS]}
 
 
