@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.db.utils import OperationalError
 
 from config.celery import app as celery_app
 from tests.bg_helpers import broker
@@ -69,8 +70,11 @@ def worker_process(name: str, logs: Path) -> subprocess.Popen:
 def wait_for(condition, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if condition():
-            return
+        try:
+            if condition():
+                return
+        except OperationalError:
+            pass  # SQLite's shared in-memory test database: the worker thread holds a lock
         time.sleep(0.1)
     pytest.fail(f"Timed out waiting for {what}")
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import KombuError, OperationalError
 
@@ -55,9 +55,11 @@ def task_send(record_id: int, *, countdown: float | None = None) -> bool:
     record = TaskRecord.objects.filter(pk=record_id).exclude(state=TaskState.DONE).first()
     if record is None:
         return False
-    # Count the attempt before publishing: in eager mode the task runs inside apply_async and
-    # marks the row done, which this update must not overwrite.
-    TaskRecord.objects.filter(pk=record.pk).update(send_attempts=record.send_attempts + 1)
+    # Mark it sent before publishing: once published, a worker may finish it at any moment,
+    # and this write must not race with (or overwrite) the worker's claim.
+    TaskRecord.objects.filter(pk=record.pk).exclude(state=TaskState.DONE).update(
+        state=TaskState.SENT, sent_at=timezone.now(), send_attempts=F("send_attempts") + 1
+    )
     options: dict[str, Any] = {"queue": record.queue}
     if countdown:
         options["countdown"] = countdown
@@ -70,11 +72,10 @@ def task_send(record_id: int, *, countdown: float | None = None) -> bool:
         task.apply_async(args=[*record.args, record.pk], **options)
     except BROKER_ERRORS as exc:
         logger.warning("Broker unavailable, %s stays pending for the sweeper: %s", record, exc)
-        TaskRecord.objects.filter(pk=record.pk).update(last_error=f"send failed: {exc}"[:2000])
+        TaskRecord.objects.filter(pk=record.pk, state=TaskState.SENT).update(
+            state=TaskState.PENDING, last_error=f"send failed: {exc}"[:2000]
+        )
         return False
-    TaskRecord.objects.filter(pk=record.pk, state=TaskState.PENDING).update(
-        state=TaskState.SENT, sent_at=timezone.now()
-    )
     return True
 
 
