@@ -251,3 +251,16 @@ def test_the_real_mesos_issues_import_as_a_backlog(workspace, project, data_dir,
     assert list(
         BacklogItem.objects.filter(project=project).order_by("number").values_list("number", flat=True)[:3]
     ) == [1, 2, 3]
+
+
+def test_customers_are_matched_by_external_id_in_bulk(workspace, django_assert_max_num_queries):
+    data = "text,customer_id,customer,id\n" + "".join(f"Ask {i},acct-{i % 3},Account {i % 3},a{i}\n" for i in range(30))
+    job = start(workspace, data.encode(), source="crm")
+    # The batch's queries do not grow with its rows (customers, feedback, history, index).
+    with django_assert_max_num_queries(30):
+        job = run(job)
+    assert job.created == 30
+    assert Customer.objects.filter(workspace=workspace, source="crm").count() == 3
+    run(start(workspace, data.encode(), source="crm"))
+    assert Customer.objects.filter(workspace=workspace).count() == 3
+    assert Feedback.objects.filter(customer__external_id="acct-1").count() == 10

@@ -496,7 +496,15 @@ def _customers_for(job: ImportJob, rows: list[tuple[int, dict[str, Any]]]) -> di
             found[("ext", ext)] = customer.pk
         if email:
             found.setdefault(("email", email), customer.pk)
-    Customer.objects.bulk_create(new)
+    # Another import may create the same external ids meanwhile: skip those rows here and
+    # read back which customer won, so the batch never fails on the unique constraint.
+    Customer.objects.bulk_create(new, ignore_conflicts=True)
+    created_ext = [c.external_id for c in new if c.external_id]
+    if created_ext:
+        for pk, ext in Customer.objects.filter(
+            workspace_id=workspace_id, source=job.source, external_id__in=created_ext
+        ).values_list("pk", "external_id"):
+            found[("ext", ext)] = pk
     return found
 
 

@@ -19,6 +19,7 @@ from tracker.models import (
     BacklogItem,
     BurndownPoint,
     Feedback,
+    ItemStatus,
     MetricRollup,
     ProjectMembership,
     ProjectRole,
@@ -39,7 +40,7 @@ def burndown_snapshot(sprint: Sprint) -> BurndownPoint:
     """Store today's remaining points of an active sprint (replaces today's earlier point)."""
     items = list(BacklogItem.objects.in_sprint(sprint).only("pk", "estimate", "status", "sprint_id", "done_at"))
     scope = float(sum(i.estimate or 0 for i in items))
-    completed = float(sum(i.estimate or 0 for i in items if i.status == "done"))
+    completed = float(sum(i.estimate or 0 for i in items if i.status == ItemStatus.DONE))
     point, _ = BurndownPoint.objects.update_or_create(
         sprint=sprint,
         day=timezone.localdate(),
