@@ -54,7 +54,7 @@ def precision_at_3(workspace: Any, rows: list[dict[str, Any]]) -> dict[str, Any]
             for r in rows
         ]
     )
-    feedback_index(objs)
+    feedback_index(objs, fresh=True)
     categories = {obj.pk: r["categories"] for obj, r in zip(objs, rows, strict=True)}
     hits = 0
     retrieved = 0

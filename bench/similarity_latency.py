@@ -70,7 +70,7 @@ def main() -> None:
             [Feedback(workspace=workspace, body=synthesize(sentences, rng), received_at=now) for _ in range(n)],
             batch_size=5000,
         )
-        feedback_index(rows)
+        feedback_index(rows, fresh=True)
         have += n
         print(f"  built {have:,} feedback", file=sys.stderr)
     build = time.perf_counter() - started

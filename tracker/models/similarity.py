@@ -25,13 +25,28 @@ class TermPosting(models.Model):
     still cascades deletes, and the partial indexes below make those deletes cheap.
     """
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    # No separate single-column indexes either: the ones in Meta cover every lookup.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     term = models.CharField(max_length=40)
     feedback = models.ForeignKey(
-        "tracker.Feedback", on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_constraint=False
+        "tracker.Feedback",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     item = models.ForeignKey(
-        "tracker.BacklogItem", on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_constraint=False
+        "tracker.BacklogItem",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     weight = models.FloatField()
 

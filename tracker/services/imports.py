@@ -464,9 +464,11 @@ def _customers_for(job: ImportJob, rows: list[tuple[int, dict[str, Any]]]) -> di
     emails = {r["email"] for _, r in rows if r["email"]}
     found: dict[tuple[str, str], Any] = {}
     if ext_ids:
-        for pk, ext in Customer.objects.filter(
-            workspace_id=workspace_id, source=job.source, external_id__in=ext_ids
-        ).values_list("pk", "external_id"):
+        for pk, ext in (
+            Customer.objects.filter(workspace_id=workspace_id, source=job.source, external_id__in=ext_ids)
+            .exclude(external_id="")  # lets PostgreSQL use the partial unique index
+            .values_list("pk", "external_id")
+        ):
             found[("ext", ext)] = pk
     if emails:
         for pk, email in (
@@ -501,9 +503,11 @@ def _customers_for(job: ImportJob, rows: list[tuple[int, dict[str, Any]]]) -> di
     Customer.objects.bulk_create(new, ignore_conflicts=True)
     created_ext = [c.external_id for c in new if c.external_id]
     if created_ext:
-        for pk, ext in Customer.objects.filter(
-            workspace_id=workspace_id, source=job.source, external_id__in=created_ext
-        ).values_list("pk", "external_id"):
+        for pk, ext in (
+            Customer.objects.filter(workspace_id=workspace_id, source=job.source, external_id__in=created_ext)
+            .exclude(external_id="")
+            .values_list("pk", "external_id")
+        ):
             found[("ext", ext)] = pk
     return found
 
@@ -529,7 +533,11 @@ def _write_feedback(job: ImportJob, rows: list[tuple[int, dict[str, Any]]]) -> t
             plain.append((line, r))
     existing = {
         f.external_id: f
-        for f in Feedback.objects.filter(workspace_id=job.workspace_id, source=job.source, external_id__in=list(by_ext))
+        # The exclude repeats the partial unique index's condition, so PostgreSQL can use the
+        # index for a batch of thousands of ids (it cannot prove it from a long IN list).
+        for f in Feedback.objects.filter(
+            workspace_id=job.workspace_id, source=job.source, external_id__in=list(by_ext)
+        ).exclude(external_id="")
     }
     now = timezone.now()
     creates: list[Feedback] = []
@@ -588,7 +596,8 @@ def _write_feedback(job: ImportJob, rows: list[tuple[int, dict[str, Any]]]) -> t
         ],
         batch_size=2000,
     )
-    feedback_index([*creates, *updates])
+    feedback_index(creates, fresh=True)
+    feedback_index(updates)
     return len(creates), len(updates), skipped, []
 
 
@@ -612,7 +621,9 @@ def _write_items(job: ImportJob, rows: list[tuple[int, dict[str, Any]]]) -> tupl
         by_ext[r["external_id"]] = r
     existing = {
         i.external_id: i
-        for i in BacklogItem.objects.filter(project=project, source=job.source, external_id__in=list(by_ext))
+        for i in BacklogItem.objects.filter(project=project, source=job.source, external_id__in=list(by_ext)).exclude(
+            external_id=""
+        )
     }
     new_rows = [r for ext, r in by_ext.items() if ext not in existing]
     now = timezone.now()
@@ -689,7 +700,8 @@ def _write_items(job: ImportJob, rows: list[tuple[int, dict[str, Any]]]) -> tupl
     History.objects.bulk_create(history, batch_size=2000)
     if status_changed:
         feedback_refresh_for_items(status_changed)
-    items_index([*creates, *updates], workspace_id=project.workspace_id)
+    items_index(creates, workspace_id=project.workspace_id, fresh=True)
+    items_index(updates, workspace_id=project.workspace_id)
     return len(creates), len(updates), skipped, []
 
 

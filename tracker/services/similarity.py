@@ -131,24 +131,25 @@ def _df_add(workspace_id: Any, deltas: Counter[str]) -> None:
             )
 
 
-def _index(workspace_id: Any, docs: Sequence[tuple[str, Any, str]]) -> None:
+def _index(workspace_id: Any, docs: Sequence[tuple[str, Any, str]], *, fresh: bool = False) -> None:
     """(kind "feedback"|"item", id, text) → postings and document frequencies. Replaces any
-    earlier index of these documents."""
-    feedback_ids = [doc_id for kind, doc_id, _ in docs if kind == "feedback"]
-    item_ids = [doc_id for kind, doc_id, _ in docs if kind == "item"]
+    earlier index of these documents, unless `fresh` says they were just created (an
+    import's new rows), which saves a lookup per batch."""
     removed: Counter[str] = Counter()
-    old = TermPosting.objects.none()
-    if feedback_ids:
-        old = old | TermPosting.objects.filter(feedback_id__in=feedback_ids)
-    if item_ids:
-        old = old | TermPosting.objects.filter(item_id__in=item_ids)
-    old_docs: set[Any] = set()
-    for term, fid, iid in old.values_list("term", "feedback_id", "item_id"):
-        removed[term] -= 1
-        old_docs.add(fid or iid)
-    if old_docs:
-        old.delete()
-        removed[""] -= len(old_docs)
+    if not fresh:
+        feedback_ids = [doc_id for kind, doc_id, _ in docs if kind == "feedback"]
+        item_ids = [doc_id for kind, doc_id, _ in docs if kind == "item"]
+        for ids, column in ((feedback_ids, "feedback_id"), (item_ids, "item_id")):
+            if not ids:
+                continue
+            old = TermPosting.objects.filter(**{f"{column}__in": ids})
+            old_docs: set[Any] = set()
+            for term, doc_id in old.values_list("term", column):
+                removed[term] -= 1
+                old_docs.add(doc_id)
+            if old_docs:
+                old.delete()
+                removed[""] -= len(old_docs)
     rows: list[tuple[Any, str, Any, Any, float]] = []
     added: Counter[str] = Counter()
     ws = uuid.UUID(str(workspace_id))
@@ -191,17 +192,17 @@ def _insert_postings(rows: list[tuple[Any, str, Any, Any, float]]) -> None:
         )
 
 
-def feedback_index(feedback: Iterable[Feedback]) -> None:
-    """Index (or re-index) these feedback of one workspace."""
+def feedback_index(feedback: Iterable[Feedback], *, fresh: bool = False) -> None:
+    """Index (or re-index) these feedback of one workspace; `fresh`: never indexed before."""
     rows = list(feedback)
     if rows:
-        _index(rows[0].workspace_id, [("feedback", f.pk, feedback_text(f)) for f in rows])
+        _index(rows[0].workspace_id, [("feedback", f.pk, feedback_text(f)) for f in rows], fresh=fresh)
 
 
-def items_index(items: Iterable[BacklogItem], *, workspace_id: Any) -> None:
+def items_index(items: Iterable[BacklogItem], *, workspace_id: Any, fresh: bool = False) -> None:
     rows = list(items)
     if rows:
-        _index(workspace_id, [("item", i.pk, item_text(i)) for i in rows])
+        _index(workspace_id, [("item", i.pk, item_text(i)) for i in rows], fresh=fresh)
 
 
 @transaction.atomic
@@ -219,10 +220,10 @@ def workspace_reindex(*, workspace_id: Any, batch: int = 2000) -> int:
         for obj in qs.iterator(chunk_size=batch):
             docs.append((kind, obj.pk, text(obj)))
             if len(docs) >= batch:
-                _index(workspace_id, docs)
+                _index(workspace_id, docs, fresh=True)
                 count += len(docs)
                 docs = []
-        _index(workspace_id, docs)
+        _index(workspace_id, docs, fresh=True)
         count += len(docs)
     return count
 
