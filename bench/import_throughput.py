@@ -48,15 +48,15 @@ def main() -> None:
     # The upload is queued (to the in-memory broker) and run below, as a worker would.
     app.conf.task_always_eager = False
 
-    from tracker.models import Feedback, Workspace
+    from tracker.models import Workspace
     from tracker.services.imports import import_run, import_start
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    workspace, _ = Workspace.objects.get_or_create(slug="bench-import", defaults={"name": "Import bench"})
-    Feedback.objects.filter(workspace=workspace).delete()
+    # A new workspace per run: every row is a create, as in a first import.
+    workspace = Workspace.objects.create(slug=f"bench-import-{int(time.time())}", name="Import bench")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "feedback.csv"
         write_csv(path, args.rows, random.Random(3))
