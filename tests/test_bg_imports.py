@@ -19,6 +19,7 @@ from tracker.models import (
     TaskRecord,
 )
 from tracker.services.errors import ValidationError
+from tracker.services.import_rows import clean_feedback
 from tracker.services.imports import import_run, import_start, import_status
 
 FEEDBACK_CSV = """\
@@ -130,7 +131,7 @@ def test_progress_is_committed_batch_by_batch_and_a_rerun_resumes(workspace, set
 
     job.refresh_from_db()
     batch = imports.Batch()
-    rows = [(i + 2, {**imports._clean_feedback({"text": f"Feedback {i}", "id": f"x{i}"}, _get)}) for i in range(20)]
+    rows = [(i + 2, {**clean_feedback({"text": f"Feedback {i}", "id": f"x{i}"}, _get)}) for i in range(20)]
     batch.rows, batch.seen = rows, 20
     assert imports._commit_batch(job, batch, imports._write_feedback)
     done = import_run(job.pk)
