@@ -105,17 +105,67 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# A message is acknowledged only after its task finished, and given back to the queue when
+# the worker process dies, so a killed worker's task runs again elsewhere. Tasks are
+# idempotent (they claim their TaskRecord row in the effect's transaction), so that is safe.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
-CELERY_RESULT_EXPIRES = 24 * 3600
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
+CELERY_RESULT_EXPIRES = env_int("CELERY_RESULT_EXPIRES", 24 * 3600)
+# An unacknowledged message is redelivered after this long; it must exceed the longest
+# task (the time limit) and the longest countdown, or a slow task would run twice at once.
+# Workers look for such messages every interval × throttle seconds (kombu's defaults: 10 × 10).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 3600),
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
+}
+# Publishing to a broker that is down fails fast: the TaskRecord stays pending for the sweeper.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
 CELERY_TASK_QUEUES_NAMES = ("interactive", "bulk")
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_CREATE_MISSING_QUEUES = True
+# `interactive`: what a user waits for (suggestions, notifications, webhooks, the sweeper);
+# `bulk`: long jobs (imports, re-indexing, roll-ups) that must not hold up the first queue.
+CELERY_TASK_ROUTES = {
+    "tracker.import_run_task": {"queue": "bulk"},
+    "tracker.similarity_reindex_task": {"queue": "bulk"},
+    "tracker.metrics_rollup_task": {"queue": "bulk"},
+    "tracker.burndown_snapshot_task": {"queue": "bulk"},
+}
 CELERY_TIMEZONE = "UTC"
+CELERY_TASK_TRACK_STARTED = True
+CELERY_WORKER_SEND_TASK_EVENTS = False
+# Retries of temporary errors (database or broker hiccups): exponential backoff with jitter,
+# bounded; see tracker.tasks.base.LoopwiseTask.
+LOOPWISE_TASK_MAX_RETRIES = env_int("LOOPWISE_TASK_MAX_RETRIES", 6)
+LOOPWISE_TASK_RETRY_BACKOFF_MAX = env_int("LOOPWISE_TASK_RETRY_BACKOFF_MAX", 10 * 60)
+# The sweeper re-sends pending work older than this, and sent work no worker finished after
+# RESEND_AFTER (longer than a normal queue wait, shorter than a user's patience).
+DISPATCH_SWEEP_MIN_AGE = env_int("DISPATCH_SWEEP_MIN_AGE", 30)
+DISPATCH_RESEND_AFTER = env_int("DISPATCH_RESEND_AFTER", 15 * 60)
+DISPATCH_KEEP_DONE_DAYS = env_int("DISPATCH_KEEP_DONE_DAYS", 7)
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-sweep": {"task": "tracker.dispatch_sweep_task", "schedule": 60.0},
+    "burndown-snapshot": {"task": "tracker.burndown_snapshot_task", "schedule": 6 * 3600.0},
+    "metrics-rollup": {"task": "tracker.metrics_rollup_task", "schedule": 24 * 3600.0},
+    "untriaged-reminders": {"task": "tracker.untriaged_reminders_task", "schedule": 24 * 3600.0},
+    "idempotency-cleanup": {"task": "tracker.idempotency_cleanup_task", "schedule": 3600.0},
+}
+# Imports: uploads are stored in the database in chunks so any worker host can read them.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 512 * 1024 * 1024)
+IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", 2000)
+IMPORT_MAX_REPORTED_ERRORS = 200
+# Webhooks: each attempt times out, failures retry with backoff, then the delivery fails.
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_RETRY_BASE = env_int("WEBHOOK_RETRY_BASE", 30)
+UNTRIAGED_REMINDER_DAYS = env_int("UNTRIAGED_REMINDER_DAYS", 7)
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

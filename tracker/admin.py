@@ -168,3 +168,6 @@ class CustomerNotificationAdmin(admin.ModelAdmin):
     list_display = ["customer", "sprint", "to_email", "sent_at"]
     raw_id_fields = ["customer", "sprint"]
     filter_horizontal = ["feedback"]
+
+
+from tracker import admin_background  # noqa: E402,F401 - background-work models

@@ -29,6 +29,9 @@ from tracker.models.integrations import (
     Webhook,
     WebhookDelivery,
 )
+from tracker.models.jobs import ImportChunk, ImportFormat, ImportJob, ImportKind, ImportStatus, TaskRecord, TaskState
+from tracker.models.rollups import BurndownPoint, MetricRollup
+from tracker.models.similarity import Suggestion, SuggestionKind, TermPosting, TermStat
 from tracker.models.sprints import Sprint, SprintState
 from tracker.models.workspace import (
     Membership,
@@ -44,6 +47,7 @@ __all__ = [
     "FINISHED_STATUSES",
     "ApiToken",
     "BacklogItem",
+    "BurndownPoint",
     "Channel",
     "Comment",
     "Customer",
@@ -55,11 +59,17 @@ __all__ = [
     "History",
     "IdempotencyKey",
     "HistoryAction",
+    "ImportChunk",
+    "ImportFormat",
+    "ImportJob",
+    "ImportKind",
+    "ImportStatus",
     "ItemKind",
     "ItemStatus",
     "Label",
     "LoopState",
     "Membership",
+    "MetricRollup",
     "Objective",
     "Priority",
     "Project",
@@ -69,6 +79,12 @@ __all__ = [
     "Segment",
     "Sprint",
     "SprintState",
+    "Suggestion",
+    "SuggestionKind",
+    "TaskRecord",
+    "TaskState",
+    "TermPosting",
+    "TermStat",
     "Tier",
     "TokenScope",
     "Tombstone",

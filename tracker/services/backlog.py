@@ -25,8 +25,10 @@ from tracker.models import (
     Project,
     SprintState,
 )
+from tracker.services.dispatch import dispatch
 from tracker.services.errors import ValidationError, check_version
 from tracker.services.history import history_entries, history_record, history_record_many
+from tracker.services.webhooks import event_record, item_data
 
 RANK_GAP = 1 << 20
 Position = Literal["top", "bottom"]
@@ -168,7 +170,15 @@ def item_create(
         action=HistoryAction.CREATED,
         changes={"status": (None, item.status), **({"sprint": (None, item.sprint_id)} if item.sprint_id else {})},
     )
+    _item_changed(item, "item.created", reindex=True)
     return item
+
+
+def _item_changed(item: BacklogItem, event: str, *, reindex: bool) -> None:
+    """Webhook event in this transaction; re-index for suggestions after commit."""
+    event_record(workspace_id=item.project.workspace_id, event=event, data=item_data(item))
+    if reindex:
+        dispatch("tracker.item_index_task", item.pk)
 
 
 def _check_objectives(project: Project, objectives: Iterable[Objective]) -> None:
@@ -271,6 +281,7 @@ def item_update(
         from tracker.services.feedback import feedback_refresh_for_items
 
         feedback_refresh_for_items([locked.pk])
+    _item_changed(locked, "item.updated", reindex="title" in diff or "description" in diff)
     return locked
 
 
@@ -298,6 +309,7 @@ def item_delete(
     from tracker.services.feedback import feedback_refresh_for_items
 
     feedback_refresh_for_items([locked.pk])
+    _item_changed(locked, "item.deleted", reindex=True)
     return locked
 
 

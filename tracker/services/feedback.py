@@ -28,8 +28,10 @@ from tracker.models import (
     TriageState,
     Workspace,
 )
+from tracker.services.dispatch import dispatch
 from tracker.services.errors import ValidationError, check_version
 from tracker.services.history import history_entries, history_record, history_record_many
+from tracker.services.webhooks import event_record, events_record, feedback_data
 
 SCORE_RANGES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 
@@ -151,6 +153,9 @@ def feedback_create(
         **cleaned,
     )
     history_record(workspace_id=workspace.pk, feedback=feedback, actor=actor, action=HistoryAction.CREATED)
+    # Background work is recorded in this transaction and sent after commit (services.dispatch).
+    dispatch("tracker.feedback_suggest_task", feedback.pk)
+    event_record(workspace_id=workspace.pk, event="feedback.created", data=feedback_data(feedback))
     return feedback
 
 
@@ -446,7 +451,19 @@ def feedback_refresh_loop_state(feedback_ids: Iterable[Any]) -> int:
         feedback.updated_at = now
         changed.append(feedback)
     Feedback.objects.bulk_update(changed, ["loop_state", "addressed_at", "version", "updated_at"], batch_size=1000)
+    addressed = [f for f in changed if f.loop_state == LoopState.ADDRESSED]
+    if addressed:
+        _record_addressed(addressed)
     return len(changed)
+
+
+def _record_addressed(changed: list[Feedback]) -> None:
+    """feedback.addressed webhook events, per workspace (one webhook query each)."""
+    by_workspace: dict[Any, list[Feedback]] = defaultdict(list)
+    for feedback in Feedback.objects.filter(pk__in=[f.pk for f in changed]):
+        by_workspace[feedback.workspace_id].append(feedback)
+    for workspace_id, rows in by_workspace.items():
+        events_record(workspace_id=workspace_id, events=[("feedback.addressed", feedback_data(f)) for f in rows])
 
 
 def feedback_refresh_for_items(item_ids: Iterable[Any]) -> int:

@@ -18,10 +18,12 @@ from tracker.models import (
     SprintState,
 )
 from tracker.services.backlog import lock_project
+from tracker.services.dispatch import dispatch
 from tracker.services.errors import ValidationError, check_version
 from tracker.services.feedback import feedback_refresh_for_items
 from tracker.services.history import history_entries, history_record, history_record_many
 from tracker.services.metrics import sprint_points
+from tracker.services.webhooks import event_record, sprint_data
 
 
 def _validate_sprint_fields(fields: dict[str, Any], sprint: Sprint | None = None) -> None:
@@ -206,6 +208,7 @@ def sprint_start(*, sprint: Sprint, actor: AbstractBaseUser | None) -> Sprint:
         at=now,
     )
     feedback_refresh_for_items([i.pk for i in items])
+    event_record(workspace_id=project.workspace_id, event="sprint.started", data=sprint_data(sprint))
     return sprint
 
 
@@ -254,6 +257,10 @@ def sprint_close(*, sprint: Sprint, actor: AbstractBaseUser | None, carry_over_t
         changes={"state": (SprintState.ACTIVE, SprintState.CLOSED)},
         at=now,
     )
+    event_record(workspace_id=project.workspace_id, event="sprint.closed", data=sprint_data(sprint))
+    if project.notify_customers:
+        # The digests go out after commit, claimed one by one (services.notifications).
+        dispatch("tracker.sprint_notify_task", sprint.pk)
     return sprint
 
 

@@ -1,0 +1,515 @@
+"""Imports: feedback (CSV, JSON array, JSON Lines) and backlogs (Jira CSV, GitHub issues JSON).
+
+Public API (the web and REST layers call these):
+
+    import_start(*, workspace, actor, kind, filename, data, project=None, source="") -> ImportJob
+        Check the file (CSV or JSON, size, usable columns), store it in the database in
+        chunks (so a worker on any host can read it) and queue the import on the `bulk`
+        queue after commit. Refused files raise ValidationError and write nothing.
+    import_run(job_id) -> ImportJob
+        What the worker runs: stream the stored file, write it in batches, record progress
+        and the report. Resumable: each batch commits with its checkpoint.
+    import_status(job) -> dict
+        Progress and report, JSON-ready.
+
+Upserts match on (workspace, source, external id) for feedback and (project, source,
+external id) for items, so importing a file again updates rows instead of doubling them.
+Customers are matched by external id, then e-mail, and created when missing, one query per
+batch, not per row.
+"""
+
+import io
+import logging
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import IO, Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from tracker.models import (
+    BacklogItem,
+    Customer,
+    Feedback,
+    History,
+    HistoryAction,
+    ImportChunk,
+    ImportFormat,
+    ImportJob,
+    ImportKind,
+    ImportStatus,
+    ItemStatus,
+    Project,
+    Workspace,
+)
+from tracker.services.backlog import RANK_GAP, lock_project
+from tracker.services.dispatch import BULK, dispatch
+from tracker.services.errors import ValidationError
+from tracker.services.import_formats import HEAD_BYTES, detect, getter, records
+from tracker.services.import_rows import RowInvalid, RowSkip, clean_feedback, clean_item
+
+logger = logging.getLogger(__name__)
+
+CHUNK_BYTES = 1024 * 1024
+DEFAULT_SOURCES = {
+    ImportFormat.JIRA_CSV: "jira",
+    ImportFormat.GITHUB_JSON: "github",
+}
+
+
+# --- Starting ------------------------------------------------------------------------------
+
+
+def import_start(
+    *,
+    workspace: Workspace,
+    actor: AbstractBaseUser | None,
+    kind: str,
+    filename: str,
+    data: bytes | IO[bytes],
+    project: Project | None = None,
+    source: str = "",
+) -> ImportJob:
+    """Accept an upload and queue its import. Raises ValidationError (writing nothing) when
+    the file is empty, too large, not CSV/JSON, or has no usable columns."""
+    if kind not in ImportKind.values:
+        raise ValidationError({"kind": f"Kind must be one of {', '.join(ImportKind.values)}."})
+    if kind == ImportKind.BACKLOG:
+        if project is None:
+            raise ValidationError({"project": "Choose the project whose backlog to import into."})
+        if project.workspace_id != workspace.pk:
+            raise ValidationError({"project": "The project belongs to another workspace."})
+    limit = settings.IMPORT_MAX_BYTES
+    too_large = ValidationError({"file": f"The file is larger than the limit of {limit // (1024 * 1024)} MB."})
+    stream: IO[bytes] = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+    declared = getattr(stream, "size", None)
+    if isinstance(declared, int) and declared > limit:
+        raise too_large
+    head = stream.read(HEAD_BYTES)
+    fmt, mapping, delimiter = detect(kind, head, filename)
+    source = (source or DEFAULT_SOURCES.get(fmt, "import")).strip()[:40]
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            workspace=workspace,
+            project=project if kind == ImportKind.BACKLOG else None,
+            created_by=actor if actor is not None and actor.is_authenticated else None,
+            kind=kind,
+            format=fmt,
+            source=source,
+            filename=(filename or "upload")[:255],
+            mapping={"columns": mapping, "delimiter": delimiter},
+        )
+        size = 0
+        seq = 0
+        piece = head
+        while piece:
+            size += len(piece)
+            if size > limit:
+                raise too_large  # rolls back the job and every chunk written so far
+            ImportChunk.objects.create(job=job, seq=seq, data=piece)
+            seq += 1
+            piece = stream.read(CHUNK_BYTES)
+        job.size = size
+        job.save(update_fields=["size"])
+        dispatch("tracker.import_run_task", job.pk, queue=BULK)
+    return job
+
+
+def import_status(job: ImportJob) -> dict[str, Any]:
+    job.refresh_from_db()
+    return {
+        "id": str(job.pk),
+        "kind": job.kind,
+        "format": job.format,
+        "filename": job.filename,
+        "status": job.status,
+        "rows_total": job.rows_total,
+        "rows_done": job.rows_done,
+        "progress": job.progress,
+        "created": job.created,
+        "updated": job.updated,
+        "skipped": job.skipped,
+        "error_count": job.error_count,
+        "errors": job.errors,
+        "message": job.message,
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+# --- Running -------------------------------------------------------------------------------
+
+
+class ChunkReader(io.RawIOBase):
+    """A file-like view of a job's stored chunks, fetched one at a time (constant memory)."""
+
+    def __init__(self, job_id: Any) -> None:
+        self.job_id = job_id
+        self.seq = 0
+        self.buffer = b""
+        self.offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        if self.offset >= len(self.buffer):
+            data = ImportChunk.objects.filter(job_id=self.job_id, seq=self.seq).values_list("data", flat=True).first()
+            if data is None:
+                return 0
+            self.buffer, self.offset = bytes(data), 0
+            self.seq += 1
+        n = min(len(target), len(self.buffer) - self.offset)
+        target[:n] = self.buffer[self.offset : self.offset + n]
+        self.offset += n
+        return n
+
+
+def _records(job: ImportJob) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    return records(job.format, ChunkReader(job.pk), job.mapping.get("delimiter", ","))
+
+
+class Batch:
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, dict[str, Any]]] = []
+        self.errors: list[dict[str, Any]] = []
+        self.skipped = 0
+        self.seen = 0
+
+
+def import_run(job_id: Any) -> ImportJob:
+    """Import the job's file (or continue after its last committed batch)."""
+    job = ImportJob.objects.get(pk=job_id)
+    if job.status in (ImportStatus.DONE, ImportStatus.FAILED):
+        return job
+    ImportJob.objects.filter(pk=job.pk, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]).update(
+        status=ImportStatus.RUNNING, started_at=job.started_at or timezone.now()
+    )
+    try:
+        if job.rows_total is None:
+            total = sum(1 for _ in _records(job))
+            ImportJob.objects.filter(pk=job.pk).update(rows_total=total)
+        job.refresh_from_db()
+        resume_after = job.rows_done
+        write = _write_feedback if job.kind == ImportKind.FEEDBACK else _write_items
+        get = getter(job.mapping["columns"], kind=job.kind, fmt=job.format)
+        batch = Batch()
+        size = settings.IMPORT_BATCH_SIZE
+        for index, (line, record, error) in enumerate(_records(job)):
+            if index < resume_after:
+                continue  # committed by an earlier run of this job
+            batch.seen += 1
+            if record is None:
+                batch.errors.append({"line": line, "reason": error})
+            else:
+                try:
+                    cleaned = (clean_feedback if job.kind == ImportKind.FEEDBACK else clean_item)(record, get)
+                except RowSkip as exc:
+                    batch.skipped += 1
+                    logger.debug("line %s skipped: %s", line, exc)
+                except RowInvalid as exc:
+                    batch.errors.append({"line": line, "reason": str(exc)})
+                else:
+                    batch.rows.append((line, cleaned))
+            if batch.seen >= size:
+                if not _commit_batch(job, batch, write):
+                    return ImportJob.objects.get(pk=job.pk)
+                batch = Batch()
+        if batch.seen and not _commit_batch(job, batch, write):
+            return ImportJob.objects.get(pk=job.pk)
+    except (OperationalError, InterfaceError):
+        raise  # temporary: the task retries and resumes from the checkpoint
+    except Exception as exc:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.FAILED, finished_at=timezone.now(), message=f"The import stopped: {exc}"[:2000]
+        )
+        raise
+    job.refresh_from_db()
+    job.status = ImportStatus.DONE
+    job.finished_at = timezone.now()
+    job.message = (
+        f"{job.created} created, {job.updated} updated, {job.skipped} skipped, {job.error_count} rows with errors."
+    )
+    job.save(update_fields=["status", "finished_at", "message"])
+    ImportChunk.objects.filter(job=job).delete()  # the file has served its purpose
+    return job
+
+
+def _commit_batch(job: ImportJob, batch: Batch, write: Any) -> bool:
+    """Write a batch and advance the checkpoint in one transaction. False when another run of
+    this job has moved the checkpoint meanwhile (this run then stops)."""
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if locked.rows_done != job.rows_done or locked.status != ImportStatus.RUNNING:
+            logger.warning("Import %s advanced by another run; this run stops", job.pk)
+            return False
+        created, updated, skipped, errors = write(locked, batch.rows)
+        all_errors = batch.errors + errors
+        room = max(0, settings.IMPORT_MAX_REPORTED_ERRORS - len(locked.errors))
+        locked.errors = locked.errors + sorted(all_errors, key=lambda e: e["line"])[:room]
+        locked.rows_done += batch.seen
+        locked.created += created
+        locked.updated += updated
+        locked.skipped += batch.skipped + skipped
+        locked.error_count += len(all_errors)
+        locked.save(update_fields=["errors", "rows_done", "created", "updated", "skipped", "error_count"])
+    job.rows_done = locked.rows_done
+    return True
+
+
+# --- Writing -------------------------------------------------------------------------------
+
+
+def _customers_for(job: ImportJob, rows: list[tuple[int, dict[str, Any]]]) -> dict[tuple[str, str], Any]:
+    """Customer ids for the batch, keyed ("ext", id) and ("email", address); missing ones
+    are created. Three queries per batch whatever its size."""
+    workspace_id = job.workspace_id
+    ext_ids = {r["customer_external_id"] for _, r in rows if r["customer_external_id"]}
+    emails = {r["email"] for _, r in rows if r["email"]}
+    found: dict[tuple[str, str], Any] = {}
+    if ext_ids:
+        for pk, ext in (
+            Customer.objects.filter(workspace_id=workspace_id, source=job.source, external_id__in=ext_ids)
+            .exclude(external_id="")  # lets PostgreSQL use the partial unique index
+            .values_list("pk", "external_id")
+        ):
+            found[("ext", ext)] = pk
+    if emails:
+        for pk, email in (
+            Customer.objects.filter(workspace_id=workspace_id, email__in=emails)
+            .order_by("-created_at")
+            .values_list("pk", "email")
+        ):
+            found[("email", email.lower())] = pk  # the oldest wins (ordered newest first)
+    new: list[Customer] = []
+    for _, r in rows:
+        ext, email, name = r["customer_external_id"], r["email"], r["customer_name"]
+        if ext and ("ext", ext) in found or not ext and email and ("email", email) in found:
+            continue
+        if not (ext or email or name):
+            continue
+        if not ext and not email:
+            continue  # a bare name identifies nobody reliably: leave the feedback unattributed
+        customer = Customer(
+            workspace_id=workspace_id,
+            name=(name or email.split("@")[0] or ext)[:200],
+            email=email,
+            source=job.source if ext else "",
+            external_id=ext,
+        )
+        new.append(customer)
+        if ext:
+            found[("ext", ext)] = customer.pk
+        if email:
+            found.setdefault(("email", email), customer.pk)
+    # Another import may create the same external ids meanwhile: skip those rows here and
+    # read back which customer won, so the batch never fails on the unique constraint.
+    Customer.objects.bulk_create(new, ignore_conflicts=True)
+    created_ext = [c.external_id for c in new if c.external_id]
+    if created_ext:
+        for pk, ext in (
+            Customer.objects.filter(workspace_id=workspace_id, source=job.source, external_id__in=created_ext)
+            .exclude(external_id="")
+            .values_list("pk", "external_id")
+        ):
+            found[("ext", ext)] = pk
+    return found
+
+
+FEEDBACK_FIELDS = ("body", "title", "nps", "csat", "ces", "channel", "tags")
+
+
+def _write_feedback(job: ImportJob, rows: list[tuple[int, dict[str, Any]]]) -> tuple[int, int, int, list]:
+    from tracker.services.similarity import feedback_index
+
+    if not rows:
+        return 0, 0, 0, []
+    customers = _customers_for(job, rows)
+    skipped = 0
+    by_ext: dict[str, tuple[int, dict[str, Any]]] = {}
+    plain = []
+    for line, r in rows:
+        if r["external_id"]:
+            if r["external_id"] in by_ext:
+                skipped += 1  # the same id twice in one batch: the later row wins
+            by_ext[r["external_id"]] = (line, r)
+        else:
+            plain.append((line, r))
+    existing = {
+        f.external_id: f
+        # The exclude repeats the partial unique index's condition, so PostgreSQL can use the
+        # index for a batch of thousands of ids (it cannot prove it from a long IN list).
+        for f in Feedback.objects.filter(
+            workspace_id=job.workspace_id, source=job.source, external_id__in=list(by_ext)
+        ).exclude(external_id="")
+    }
+    now = timezone.now()
+    creates: list[Feedback] = []
+    updates: list[Feedback] = []
+
+    def customer_id(r: dict[str, Any]) -> Any:
+        if r["customer_external_id"]:
+            return customers.get(("ext", r["customer_external_id"]))
+        if r["email"]:
+            return customers.get(("email", r["email"]))
+        return None
+
+    for _line, r in [*by_ext.values(), *plain]:
+        current = existing.get(r["external_id"]) if r["external_id"] else None
+        if current is None:
+            creates.append(
+                Feedback(
+                    workspace_id=job.workspace_id,
+                    customer_id=customer_id(r),
+                    received_at=r["received_at"] or now,
+                    source=job.source if r["external_id"] else "",
+                    external_id=r["external_id"],
+                    created_by_id=job.created_by_id,
+                    **{k: r[k] for k in FEEDBACK_FIELDS},
+                )
+            )
+            continue
+        changed = False
+        for k in FEEDBACK_FIELDS:
+            if getattr(current, k) != r[k]:
+                setattr(current, k, r[k])
+                changed = True
+        new_customer = customer_id(r)
+        if new_customer is not None and current.customer_id != new_customer:
+            current.customer_id = new_customer
+            changed = True
+        if r["received_at"] and current.received_at != r["received_at"]:
+            current.received_at = r["received_at"]
+            changed = True
+        if changed:
+            current.version += 1
+            current.updated_at = now
+            updates.append(current)
+        else:
+            skipped += 1  # unchanged since the last import
+    Feedback.objects.bulk_create(creates, batch_size=1000)
+    Feedback.objects.bulk_update(
+        updates, [*FEEDBACK_FIELDS, "customer_id", "received_at", "version", "updated_at"], batch_size=1000
+    )
+    History.objects.bulk_create(
+        [
+            History(
+                workspace_id=job.workspace_id, feedback_id=f.pk, actor_id=job.created_by_id, at=now, action="created"
+            )
+            for f in creates
+        ],
+        batch_size=2000,
+    )
+    feedback_index(creates, fresh=True)
+    feedback_index(updates)
+    return len(creates), len(updates), skipped, []
+
+
+ITEM_FIELDS = ("title", "description", "estimate", "status", "kind")
+
+
+def _write_items(job: ImportJob, rows: list[tuple[int, dict[str, Any]]]) -> tuple[int, int, int, list]:
+    """Upsert items by (project, source, external id): numbers and ranks for the new ones
+    are allocated under the project lock in one step, History written in bulk."""
+    from tracker.services.feedback import feedback_refresh_for_items
+    from tracker.services.similarity import items_index
+
+    if not rows:
+        return 0, 0, 0, []
+    project = lock_project(job.project)
+    skipped = 0
+    by_ext: dict[str, dict[str, Any]] = {}
+    for _line, r in rows:
+        if r["external_id"] in by_ext:
+            skipped += 1
+        by_ext[r["external_id"]] = r
+    existing = {
+        i.external_id: i
+        for i in BacklogItem.objects.filter(project=project, source=job.source, external_id__in=list(by_ext)).exclude(
+            external_id=""
+        )
+    }
+    new_rows = [r for ext, r in by_ext.items() if ext not in existing]
+    now = timezone.now()
+    creates: list[BacklogItem] = []
+    history: list[History] = []
+    if new_rows:
+        number = project.next_item_number
+        Project.objects.filter(pk=project.pk).update(next_item_number=F("next_item_number") + len(new_rows))
+        top = BacklogItem.objects.filter(project=project).aggregate(m=Max("rank"))["m"] or 0
+        for offset, r in enumerate(new_rows):
+            item = BacklogItem(
+                project=project,
+                number=number + offset,
+                rank=top + (offset + 1) * RANK_GAP,
+                source=job.source,
+                external_id=r["external_id"],
+                created_by_id=job.created_by_id,
+                done_at=(r["created"] or now) if r["status"] == ItemStatus.DONE else None,
+                **{k: r[k] for k in ITEM_FIELDS},
+            )
+            creates.append(item)
+            history.append(
+                History(
+                    workspace_id=project.workspace_id,
+                    project_id=project.pk,
+                    item_id=item.pk,
+                    actor_id=job.created_by_id,
+                    at=now,
+                    action=HistoryAction.CREATED,
+                    field="status",
+                    new=item.status,
+                )
+            )
+    updates: list[BacklogItem] = []
+    status_changed = []
+    for ext, item in existing.items():
+        r = by_ext[ext]
+        if item.deleted_at is not None:
+            skipped += 1  # deleted in Loopwise: an import does not bring it back
+            continue
+        diff = {}
+        for k in ITEM_FIELDS:
+            old = getattr(item, k)
+            if k == "estimate" and old is not None and r[k] is not None and Decimal(old) == r[k]:
+                continue
+            if old != r[k]:
+                diff[k] = (old, r[k])
+                setattr(item, k, r[k])
+        if not diff:
+            skipped += 1
+            continue
+        if "status" in diff:
+            status_changed.append(item.pk)
+            item.done_at = now if item.status == ItemStatus.DONE else None
+        item.version += 1
+        item.updated_at = now
+        updates.append(item)
+        for k, (old, new) in diff.items():
+            history.append(
+                History(
+                    workspace_id=project.workspace_id,
+                    project_id=project.pk,
+                    item_id=item.pk,
+                    actor_id=job.created_by_id,
+                    at=now,
+                    action=HistoryAction.CHANGED,
+                    field=k,
+                    old=float(old) if isinstance(old, Decimal) else old,
+                    new=float(new) if isinstance(new, Decimal) else new,
+                )
+            )
+    BacklogItem.objects.bulk_create(creates, batch_size=1000)
+    BacklogItem.objects.bulk_update(updates, [*ITEM_FIELDS, "done_at", "version", "updated_at"], batch_size=1000)
+    History.objects.bulk_create(history, batch_size=2000)
+    if status_changed:
+        feedback_refresh_for_items(status_changed)
+    items_index(creates, workspace_id=project.workspace_id, fresh=True)
+    items_index(updates, workspace_id=project.workspace_id)
+    return len(creates), len(updates), skipped, []
+
+
+__all__ = ["import_run", "import_start", "import_status"]
