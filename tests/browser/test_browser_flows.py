@@ -180,7 +180,7 @@ def test_quick_editing_status_and_estimate_in_the_backlog_row(logged_in, page, t
     with page.expect_response(lambda r: "/items/1/quick/" in r.url):
         page.get_by_label("Status of SHOP-1").select_option("ready")
     # The row is swapped for the fresh one (new version) after the response: wait for that.
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
     expect(page.get_by_label("Status of SHOP-1")).to_have_value("ready")
     with page.expect_response(lambda r: "/items/1/quick/" in r.url):
         page.get_by_label("Points of SHOP-1").fill("5")
