@@ -1,6 +1,6 @@
 from django.core.management import call_command
 
-from tracker.models import BacklogItem, Feedback, Membership, Project, Sprint, SprintState, Workspace
+from tracker.models import BacklogItem, Feedback, Membership, Project, Sprint, SprintState, Suggestion, Workspace
 
 
 def test_seed_demo_builds_the_documented_workspaces(db):
@@ -24,6 +24,7 @@ def test_seed_demo_builds_the_documented_workspaces(db):
     assert BacklogItem.objects.filter(project__workspace=acme).count() >= 300
     closed = Sprint.objects.filter(project=shop, state=SprintState.CLOSED).first()
     assert closed.review_snapshot["totals"]["customers_served"] > 0
+    assert Suggestion.objects.filter(feedback__workspace=acme).exists()
 
 
 def test_seed_demo_is_deterministic_for_a_seed(db):

@@ -43,6 +43,7 @@ from tracker.models import (
     Sprint,
     SprintState,
     Tier,
+    TriageState,
     Workspace,
     WorkspaceRole,
 )
@@ -50,6 +51,7 @@ from tracker.services.backlog import RANK_GAP
 from tracker.services.feedback import loop_state_for
 from tracker.services.metrics import item_impacts
 from tracker.services.review import sprint_review
+from tracker.services.similarity import suggestions_refresh, workspace_reindex
 
 DEMO_USERS = {
     "admin": ("Ada", "Admin"),
@@ -82,6 +84,8 @@ PROJECTS = [
 ]
 EXTRA_KEYS = ["APP", "WEB", "DATA", "CORE", "MOB", "PAY", "SEC"]
 
+SUGGESTED_FEEDBACK = 100
+
 
 @dataclass
 class SeedReport:
@@ -111,8 +115,22 @@ class Seeder(Planner):
             users = self.make_users()
             self.make_acme(users)
             self.make_globex(users)
+        self.index_for_suggestions()
         self.report.seconds = round(time.monotonic() - started, 1)
         return self.report
+
+    def index_for_suggestions(self) -> None:
+        """Rows were bulk-loaded past the services, so build the similarity index here, and
+        the suggestions of the newest untriaged feedback (the inbox's first pages)."""
+        for workspace in Workspace.objects.filter(slug__in=["acme", "globex"]):
+            workspace_reindex(workspace_id=workspace.pk)
+        newest = (
+            Feedback.objects.filter(workspace__slug="acme", triage=TriageState.NEW)
+            .order_by("-received_at")
+            .values_list("pk", flat=True)[:SUGGESTED_FEEDBACK]
+        )
+        for feedback_id in list(newest):
+            suggestions_refresh(feedback_id)
 
     def make_users(self) -> dict[str, Any]:
         user_model = get_user_model()
