@@ -62,3 +62,22 @@ def test_twenty_concurrent_moves_keep_every_item_exactly_once(on_postgres):
     ranks = list(BacklogItem.objects.filter(project=project).values_list("rank", flat=True))
     assert len(ranks) == 25 and len(set(ranks)) == 25
     assert connection.vendor == "postgresql"
+
+
+def test_two_concurrent_links_to_one_item_are_both_counted(on_postgres):
+    from tracker.services.feedback import feedback_link
+
+    project = f.ProjectFactory(key="CNT")
+    item = item_create(project=project, actor=None, title="Popular")
+    feedback = [f.FeedbackFactory(workspace=project.workspace) for _ in range(2)]
+
+    errors = _run_in_threads(
+        lambda i: feedback_link(
+            feedback=feedback[i], item=BacklogItem.objects.select_related("project").get(pk=item.pk), actor=None
+        ),
+        2,
+    )
+
+    assert errors == []
+    item.refresh_from_db()
+    assert (item.feedback_count, item.customer_count) == (2, 2)

@@ -39,7 +39,7 @@ DEAD_BROKER = "redis://127.0.0.1:1/3"
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 30, what: str = "the worker") -> None:
+def wait_for(condition: Callable[[], bool], timeout: float = 120, what: str = "the worker") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

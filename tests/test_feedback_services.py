@@ -171,3 +171,11 @@ def test_loop_state_follows_the_linked_items(workspace, project):
 )
 def test_loop_state_rules(notified, states, expected):
     assert loop_state_for(notified=notified, item_states=states) == expected
+
+
+def test_linking_refreshes_the_items_counters_and_its_sync_timestamp(workspace, project):
+    item = item_create(project=project, actor=None, title="X")
+    before = item.updated_at
+    feedback_link(feedback=f.FeedbackFactory(workspace=workspace), item=item, actor=None)
+    item.refresh_from_db()
+    assert item.feedback_count == 1 and item.updated_at > before

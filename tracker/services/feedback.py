@@ -256,6 +256,7 @@ def feedback_mark_duplicate(*, feedback: Feedback, original: Feedback, actor: Ab
     if original.pk == feedback.pk:
         raise ValidationError({"duplicate_of": "Feedback cannot be a duplicate of itself."})
     survivor_items = set(FeedbackLink.objects.filter(feedback=original).values_list("item_id", flat=True))
+    lock_items(survivor_items | set(FeedbackLink.objects.filter(feedback=feedback).values_list("item_id", flat=True)))
     moved_items = []
     for link in FeedbackLink.objects.filter(feedback=feedback).select_related("item"):
         moved_items.append(link.item_id)
@@ -279,6 +280,18 @@ def feedback_mark_duplicate(*, feedback: Feedback, original: Feedback, actor: Ab
 
 
 # --- Links -------------------------------------------------------------------------------
+
+
+def lock_items(item_ids: Iterable[Any]) -> None:
+    """Lock these items' rows, in primary-key order, before touching their links.
+
+    Every path that changes links or statuses locks the items first and the feedback after
+    (as item_update does), so two transactions never wait on each other in a circle; and
+    a concurrent link to the same item waits here, so the item's counters count both.
+    """
+    ids = sorted({str(pk) for pk in item_ids})
+    if ids:
+        list(BacklogItem.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk"))
 
 
 def _link_delete(link: FeedbackLink) -> None:
@@ -308,6 +321,7 @@ def feedback_link(
         raise ValidationError({"quote": "Keep the quote under 2,000 characters."})
     if feedback.triage == TriageState.DUPLICATE:
         raise ValidationError({"feedback": "Link the original feedback, not its duplicate."})
+    lock_items([item.pk])
     link, created = FeedbackLink.objects.get_or_create(
         feedback=feedback,
         item=item,
@@ -351,6 +365,7 @@ def feedback_link(
 
 @transaction.atomic
 def feedback_unlink(*, feedback: Feedback, item: BacklogItem, actor: AbstractBaseUser | None) -> None:
+    lock_items([item.pk])
     link = FeedbackLink.objects.filter(feedback=feedback, item=item).first()
     if link is None:
         raise ValidationError({"item": f"This feedback is not linked to {item.key}."})

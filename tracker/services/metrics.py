@@ -2,6 +2,7 @@
 loop time and the NPS/CSAT/CES aggregates. Every function runs a fixed number of queries."""
 
 import math
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -10,6 +11,7 @@ from decimal import Decimal
 from statistics import median
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
@@ -182,16 +184,38 @@ def _impact_from_rows(rows: list[tuple], estimate: Decimal | None, seg_w: dict, 
 
 
 def items_refresh_impact(item_ids: Iterable[Any]) -> None:
-    """Store impact score and counts on the items (the backlog sorts by them)."""
-    impacts = item_impacts(item_ids)
-    items = []
-    for item_id, impact in impacts.items():
-        items.append(
+    """Store impact score and counts on the items (the backlog sorts by them).
+
+    The rows are locked before the links are counted, so a concurrent link to the same item
+    is either counted here or recounts after us. An item whose numbers change gets a new
+    `updated_at`, so delta sync clients pull the new counts.
+    """
+    ids = sorted({uuid.UUID(str(pk)) for pk in item_ids})
+    if not ids:
+        return
+    with transaction.atomic():
+        current = {
+            pk: (score, demand, reach)
+            for pk, score, demand, reach in BacklogItem.objects.select_for_update(no_key=True)
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", "impact_score", "feedback_count", "customer_count")
+        }
+        now = timezone.now()
+        changed = [
             BacklogItem(
-                pk=item_id, impact_score=impact.score, feedback_count=impact.demand, customer_count=impact.reach
+                pk=item_id,
+                impact_score=impact.score,
+                feedback_count=impact.demand,
+                customer_count=impact.reach,
+                updated_at=now,
             )
+            for item_id, impact in item_impacts(ids).items()
+            if current.get(item_id) != (impact.score, impact.demand, impact.reach)
+        ]
+        BacklogItem.objects.bulk_update(
+            changed, ["impact_score", "feedback_count", "customer_count", "updated_at"], batch_size=1000
         )
-    BacklogItem.objects.bulk_update(items, ["impact_score", "feedback_count", "customer_count"], batch_size=1000)
 
 
 # --- Segment mix -------------------------------------------------------------------------
