@@ -180,3 +180,10 @@ def test_the_link_feed_filters_by_feedback_including_tombstones(admin_api, works
     params = {"updated_since": "2000-01-01T00:00:00Z", "feedback": str(mine.pk)}
     rows = admin_api.get(f"{BASE}/links/", params).json()["results"]
     assert [(r["feedback"], r["deleted"]) for r in rows] == [(str(mine.pk), True)]
+
+
+def test_a_received_after_filter_with_an_unusual_offset_is_compared_in_utc(admin_api, workspace):
+    response = admin_api.get(
+        f"/api/v1/workspaces/{workspace.slug}/feedback/", {"received_after": "2026-01-21T22:36:59+20:11"}
+    )
+    assert response.status_code == 200

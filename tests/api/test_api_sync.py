@@ -46,6 +46,12 @@ def test_updated_since_needs_a_time_zone(admin_api, project):
     assert "updated_since" in response.json()["fields"]
 
 
+@pytest.mark.parametrize(("since", "code"), [("2026-01-21T22:36:59+20:11", 200), ("0001-01-01T00:00:00+23:00", 400)])
+def test_updated_since_with_an_unusual_offset_is_compared_in_utc(admin_api, project, since, code):
+    response = admin_api.get(ITEMS, {"updated_since": since})
+    assert response.status_code == code
+
+
 def test_updated_since_returns_changes_in_updated_order(admin_api, project, owner):
     first = item_create(project=project, actor=owner, title="First")
     item_create(project=project, actor=owner, title="Second")
