@@ -39,6 +39,7 @@ def test_core_changes_record_their_events_in_the_same_transaction(workspace, pro
         [
             "item.created",
             "item.updated",  # the title
+            "item.updated",  # planned into the sprint
             "item.updated",  # done
             "sprint.started",
             "feedback.created",
@@ -48,6 +49,17 @@ def test_core_changes_record_their_events_in_the_same_transaction(workspace, pro
         ]
     )
     assert [e for url, e in events if url.startswith("https://other")] == ["sprint.closed"]
+
+
+def test_rank_moves_and_re_ranking_record_item_updates(workspace, project):
+    from tracker.services.backlog import item_move, items_rerank_by
+
+    webhook(workspace, "https://hooks.example.com/in", events=["item.updated"])
+    first, second = (item_create(project=project, actor=None, title=t) for t in ("A", "B"))
+    item_move(item=second, actor=None, position="top")
+    items_rerank_by(project=project, actor=None, ordered=[first])
+    keys = [d.payload["data"]["key"] for d in WebhookDelivery.objects.order_by("created_at")]
+    assert keys == [second.key, first.key]
 
 
 def test_nothing_is_recorded_without_webhooks(workspace, project):

@@ -28,7 +28,7 @@ from tracker.models import (
 from tracker.services.dispatch import dispatch
 from tracker.services.errors import ValidationError, check_version
 from tracker.services.history import history_entries, history_record, history_record_many
-from tracker.services.webhooks import event_record, item_data
+from tracker.services.webhooks import event_record, events_record, item_data
 
 RANK_GAP = 1 << 20
 Position = Literal["top", "bottom"]
@@ -406,6 +406,8 @@ def item_move(
         action=HistoryAction.CHANGED,
         changes={"rank": (old_rank, new_rank)},
     )
+    item.project = project
+    _item_changed(item, "item.updated", reindex=False)
     return item
 
 
@@ -439,3 +441,6 @@ def items_rerank_by(*, project: Project, actor: AbstractBaseUser | None, ordered
         )
     BacklogItem.objects.bulk_update(ordered, ["rank", "version", "updated_at"], batch_size=1000)
     history_record_many(entries)
+    for item in ordered:
+        item.project = project
+    events_record(workspace_id=project.workspace_id, events=[("item.updated", item_data(item)) for item in ordered])

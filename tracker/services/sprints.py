@@ -23,7 +23,7 @@ from tracker.services.errors import ValidationError, check_version
 from tracker.services.feedback import feedback_refresh_for_items
 from tracker.services.history import history_entries, history_record, history_record_many
 from tracker.services.metrics import sprint_points
-from tracker.services.webhooks import event_record, sprint_data
+from tracker.services.webhooks import event_record, events_record, item_data, sprint_data
 
 
 def _validate_sprint_fields(fields: dict[str, Any], sprint: Sprint | None = None) -> None:
@@ -129,6 +129,9 @@ def _move_items(
         item.updated_at = now
     BacklogItem.objects.bulk_update(items, ["sprint", "version", "updated_at"], batch_size=1000)
     history_record_many(entries)
+    for item in items:
+        item.project = project  # the payload names the project; no query per item
+    events_record(workspace_id=project.workspace_id, events=[("item.updated", item_data(item)) for item in items])
 
 
 def _sprint_items(sprint: Sprint, items: Iterable[BacklogItem]) -> list[BacklogItem]:
