@@ -40,7 +40,7 @@ PAYLOADS = [
     f"javascript:{RUN}",
     f"[click me](javascript:{RUN})",
     f"![pic](javascript:{RUN})",
-    f"[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
     f'[t](https://ok.example "x\\" onmouseover=\\"{RUN}")',
     f'<a href="javascript:{RUN}">link</a>',
     f'<iframe src="javascript:{RUN}"></iframe>',
