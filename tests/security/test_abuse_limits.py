@@ -178,3 +178,36 @@ def test_a_batch_over_a_thousand_entries_is_refused(owner_api):
     response = owner_api.post("/api/v1/workspaces/big/projects/BIG/items/bulk/", {"items": items}, format="json")
     assert response.status_code == 400
     assert not m.BacklogItem.objects.exists()
+
+
+def test_a_forged_x_forwarded_for_does_not_reset_the_anonymous_api_throttle(db, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "2/min"}}
+    client = APIClient()
+    codes = [
+        client.get("/api/v1/workspaces/", REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
+        for n in range(4)
+    ]
+    assert codes == [401, 401, 429, 429]
+
+
+def test_behind_a_trusted_proxy_the_public_form_limits_the_real_client(client, db, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    f.WorkspaceFactory(slug="proxied")
+    fields = {"body": "Gift wrap", "website": ""}
+    for n in range(5):
+        response = client.post(
+            "/proxied/feedback/new/", fields, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}"
+        )
+        assert response.status_code == 200  # five different clients behind one proxy
+    for _ in range(5):
+        accepted = client.post(
+            "/proxied/feedback/new/", fields, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.99"
+        )
+        assert accepted.status_code == 200  # each client has its own five, not the proxy's
+    sixth = client.post("/proxied/feedback/new/", fields, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.99")
+    assert sixth.status_code == 429
+    # Only the hop the proxy appended counts: a client cannot pick its address by prepending one.
+    spoofed = client.post(
+        "/proxied/feedback/new/", fields, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.99"
+    )
+    assert spoofed.status_code == 429
