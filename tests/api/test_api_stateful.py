@@ -53,3 +53,10 @@ def test_chained_operations_answer_without_5xx_and_as_documented(api_schema, see
             suppress_health_check=list(HealthCheck),
         )
     )
+
+
+def test_the_links_of_one_feedback_are_documented_as_the_plain_list_they_are(api_schema):  # noqa: F811
+    schema = api_schema.raw_schema
+    get = schema["paths"]["/api/v1/workspaces/{ws}/feedback/{id}/links/"]["get"]
+    body = get["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body["type"] == "array"
