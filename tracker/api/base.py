@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from tracker.access import Actor, actor_for
 from tracker.api.authentication import token_of
 from tracker.api.exceptions import PayloadTooLarge
+from tracker.api.filters import in_utc
 from tracker.api.idempotency import idempotency_key, idempotent
 from tracker.api.pagination import KeysetPagination
 from tracker.models import TokenScope, Workspace
@@ -145,7 +146,8 @@ class ApiView(generics.GenericAPIView):
             raise ValidationError({"updated_since": ["An ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z."]})
         if timezone.is_naive(value):
             raise ValidationError({"updated_since": ["Give a time zone (Z or +hh:mm)."]})
-        return value
+        # In UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows.
+        return in_utc(value, "updated_since")
 
 
 def settle_horizon() -> datetime:

@@ -1,5 +1,6 @@
 """List filters (django-filter) and the orderings each list allows."""
 
+from datetime import UTC
 from typing import Any
 
 import django_filters as df
@@ -21,6 +22,26 @@ from tracker.models import (
     Tier,
     TriageState,
 )
+
+
+class UtcDateTimeFilter(df.IsoDateTimeFilter):
+    """An ISO 8601 date-time compared in UTC.
+
+    PostgreSQL refuses offsets beyond ±15:59 in a literal, so `2026-01-01T00:00+20:11`
+    (valid ISO 8601) would reach the database as an error: convert first.
+    """
+
+    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
+        return super().filter(qs, in_utc(value, self.field_name))
+
+
+def in_utc(value: Any, name: str) -> Any:
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise ValidationError({name: ["A date-time between the years 1 and 9999."]}) from exc
 
 
 def ordering_of(request: Any, allowed: dict[str, tuple[str, ...]], default: str) -> tuple[str, ...]:
@@ -97,8 +118,8 @@ class FeedbackFilter(df.FilterSet):
     tag = df.CharFilter(method="filter_tag")
     item = df.CharFilter(method="filter_item", help_text="Feedback linked to this item key, e.g. SHOP-42")
     has_links = df.BooleanFilter(method="filter_has_links")
-    received_after = df.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = df.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = UtcDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = UtcDateTimeFilter(field_name="received_at", lookup_expr="lt")
     source = df.CharFilter()
     external_id = df.CharFilter()
     q = df.CharFilter(method="filter_q", help_text="Text search in title and body")
