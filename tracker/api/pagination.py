@@ -8,8 +8,8 @@ values of the last row served, opaque to clients (base64 JSON).
 import base64
 import binascii
 import json
-from datetime import UTC, datetime
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Model, Q, QuerySet
