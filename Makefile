@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint format worker beat migrate seed screenshots bench clean
+.PHONY: run test install lint format worker beat migrate seed screenshots bench load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,3 +60,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3
+
+# Bounded load test (50 clients, 2 minutes, loopback) against PostgreSQL: zero errors and no
+# lost writes, or exit 1. DATABASE_URL must name a PostgreSQL database; LOAD_ARGS passes options.
+load: install
+	$(BIN)/python -m bench.load $(LOAD_ARGS)

@@ -184,7 +184,13 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# How many reverse proxies in front of us append to X-Forwarded-For. Client addresses (for
+# login lockout, API throttles and the public form's limit) are read that many hops from
+# the right; with 0, REMOTE_ADDR, because a client can write any X-Forwarded-For it likes.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# A page that says what happened and for how long, instead of axes' one bare sentence.
+AXES_LOCKOUT_TEMPLATE = "tracker/locked_out.html"
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
@@ -267,6 +273,9 @@ REST_FRAMEWORK = {
         "user": env_str("API_RATE_USER", "1200/min"),
         "anon": env_str("API_RATE_ANON", "60/min"),
     },
+    # DRF's default (None) takes the client's own X-Forwarded-For: forged, it resets the
+    # anonymous throttle at will.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "tracker.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

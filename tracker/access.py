@@ -15,6 +15,10 @@ Workspace-level: members (not guests) read feedback and customers and may submit
 admins and the product owners of any project triage it and edit customers; only admins
 manage the workspace (members, webhooks, objectives, settings). A read-scoped API token
 allows only viewing, whatever its user's role.
+
+Customer data is anything naming or quoting a customer: feedback, customers, the sprint
+review (quotes, customers, annual value) and its exports, and the feedback linked on an item
+page. Reading any of it takes VIEW_FEEDBACK, which guests never have.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The base of every API view: workspace and actor, body limits, ETags, idempotent POSTs."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from tracker.access import Actor, actor_for
 from tracker.api.authentication import token_of
 from tracker.api.exceptions import PayloadTooLarge
+from tracker.api.filters import in_utc
 from tracker.api.idempotency import idempotency_key, idempotent
 from tracker.api.pagination import KeysetPagination
 from tracker.models import TokenScope, Workspace
@@ -145,11 +146,8 @@ class ApiView(generics.GenericAPIView):
             raise ValidationError({"updated_since": ["An ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z."]})
         if timezone.is_naive(value):
             raise ValidationError({"updated_since": ["Give a time zone (Z or +hh:mm)."]})
-        # Compare in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
-        try:
-            return value.astimezone(UTC)
-        except OverflowError as exc:
-            raise ValidationError({"updated_since": ["That date-time is out of range."]}) from exc
+        # In UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows.
+        return in_utc(value, "updated_since")
 
 
 def settle_horizon() -> datetime:

@@ -7,7 +7,8 @@ batch adds `entries` ([{"index": 3, "fields": {…}}]); a stale If-Match adds
 `current_version`. Codes: validation_error, parse_error, not_authenticated,
 authentication_failed, permission_denied, not_found, method_not_allowed, not_acceptable,
 conflict, precondition_failed, payload_too_large, unsupported_media_type,
-idempotency_key_reused, throttled.
+idempotency_key_reused, throttled, unavailable (503: the database
+went away mid-request; retry).
 """
 
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -59,6 +60,7 @@ STATUS_CODES = {
     409: "conflict",
     412: "precondition_failed",
     413: "payload_too_large",
+    503: "unavailable",
     415: "unsupported_media_type",
     422: "idempotency_key_reused",
     429: "throttled",
@@ -102,6 +104,16 @@ def _batch_response(exc: BatchInvalid) -> Response:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database went away mid-request (failover, restart, a killed backend). The
+        # request's transaction died with the connection, so nothing of it was committed;
+        # Django drops the broken connection at the end of the request and the next one
+        # reconnects. Tell the client to retry instead of answering a bare 500.
+        body = error_body(
+            "unavailable",
+            "The database did not answer; retry (a POST with the same Idempotency-Key never applies twice).",
+        )
+        return Response(body, status=503, headers={"Retry-After": "1"})
     if isinstance(exc, BatchInvalid):
         return _batch_response(exc)
     if isinstance(exc, StaleVersion):

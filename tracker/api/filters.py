@@ -24,24 +24,32 @@ from tracker.models import (
 )
 
 
+class UtcDateTimeFilter(df.IsoDateTimeFilter):
+    """An ISO 8601 date-time compared in UTC.
+
+    PostgreSQL refuses offsets beyond ±15:59 in a literal, so `2026-01-01T00:00+20:11`
+    (valid ISO 8601) would reach the database as an error: convert first.
+    """
+
+    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
+        return super().filter(qs, in_utc(value, self.field_name))
+
+
+def in_utc(value: Any, name: str) -> Any:
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise ValidationError({name: ["A date-time between the years 1 and 9999."]}) from exc
+
+
 def ordering_of(request: Any, allowed: dict[str, tuple[str, ...]], default: str) -> tuple[str, ...]:
     """The ordering named by `?ordering=`, ending with the primary key for a total order."""
     name = request.query_params.get("ordering", default)
     if name not in allowed:
         raise ValidationError({"ordering": [f"One of {', '.join(sorted(allowed))}."]})
     return allowed[name]
-
-
-class UtcDateTimeFilter(df.IsoDateTimeFilter):
-    """An ISO 8601 instant compared in UTC (PostgreSQL refuses offsets beyond ±15:59)."""
-
-    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
-        if value:
-            try:
-                value = value.astimezone(UTC)
-            except OverflowError as exc:
-                raise ValidationError({self.field_name: ["That date-time is out of range."]}) from exc
-        return super().filter(qs, value)
 
 
 class ItemFilter(df.FilterSet):

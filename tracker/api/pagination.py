@@ -9,6 +9,7 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Model, Q, QuerySet
@@ -59,6 +60,8 @@ def _after(model: type[Model], ordering: Sequence[str], values: Sequence[Any]) -
         field = name.lstrip("-")
         try:
             value = model._meta.get_field(field).to_python(raw)
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                value = value.astimezone(UTC)  # a forged offset beyond ±15:59 would fail in PostgreSQL
         except Exception as exc:  # noqa: BLE001 - any bad value is a bad cursor
             raise ValidationError({"cursor": ["Invalid cursor."]}) from exc
         op = "lt" if name.startswith("-") else "gt"

@@ -41,9 +41,15 @@ def check_outgoing_url(url: str, *, allow_private: bool = False) -> None:
         raise ValidationError({"url": "Use an http:// or https:// URL with a host name."})
     if parts.username or parts.password:
         raise ValidationError({"url": "Credentials in the URL are not allowed; use the signing secret."})
+    try:
+        explicit_port = parts.port  # urlsplit raises ValueError for a port out of range
+    except ValueError as exc:
+        raise ValidationError({"url": "The port must be a number from 1 to 65535."}) from exc
+    if explicit_port == 0:
+        raise ValidationError({"url": "The port must be a number from 1 to 65535."})
     if allow_private:
         return
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    port = explicit_port or (443 if parts.scheme == "https" else 80)
     for address in resolve_addresses(parts.hostname, port):
         if _forbidden(address):
             raise ValidationError(

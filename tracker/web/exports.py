@@ -18,25 +18,28 @@ def review_csv(review: dict[str, Any]) -> str:
     for problem in review["problems_addressed"]:
         rows = problem["feedback"] or [{}]
         for fb in rows:
-            writer.writerow(
-                [
-                    problem["key"],
-                    _cell(problem["title"]),
-                    problem["estimate"],
-                    _cell(fb.get("customer", "")),
-                    fb.get("segment", ""),
-                    fb.get("annual_value", ""),
-                    fb.get("channel", ""),
-                    fb.get("received_at", ""),
-                    _cell(fb.get("quote", "")),
-                ]
-            )
+            row = [
+                problem["key"],
+                problem["title"],
+                problem["estimate"],
+                fb.get("customer", ""),
+                fb.get("segment", ""),
+                fb.get("annual_value", ""),
+                fb.get("channel", ""),
+                fb.get("received_at", ""),
+                fb.get("quote", ""),
+            ]
+            # Every cell, not only the free-text ones: a frozen review is JSON from the past,
+            # and a column that is safe today may carry user text tomorrow.
+            writer.writerow([_cell(value) for value in row])
     return out.getvalue()
 
 
-def _cell(value: str) -> str:
+def _cell(value: Any) -> Any:
     # Spreadsheets run cells starting with these as formulas; a leading quote keeps them text.
-    return "'" + value if value and value[0] in "=+-@\t\r" else value
+    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
 
 
 def review_json(review: dict[str, Any]) -> str:

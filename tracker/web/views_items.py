@@ -61,8 +61,16 @@ def _page(request: HttpRequest, actor: Actor, project: Project, item: BacklogIte
     # Queries: labels (1), links with feedback and customers (1), impact (2: links, item),
     # history with actors (1), comments with authors (1), objectives (1).
     labels = list(item.labels.values_list("name", flat=True))
-    links = list(
-        FeedbackLink.objects.filter(item=item).select_related("feedback__customer", "linked_by").order_by("-created_at")
+    # Guests see the work, never the customers behind it (names, quotes, scores).
+    can_see_feedback = actor.can(Action.VIEW_FEEDBACK)
+    links = (
+        list(
+            FeedbackLink.objects.filter(item=item)
+            .select_related("feedback__customer", "linked_by")
+            .order_by("-created_at")
+        )
+        if can_see_feedback
+        else []
     )
     impact = item_impacts([item.pk], workspace=actor.workspace)[item.pk]
     history = list(History.objects.filter(item=item).select_related("actor").order_by("-at", "-id")[:HISTORY_LIMIT])
@@ -87,6 +95,7 @@ def _page(request: HttpRequest, actor: Actor, project: Project, item: BacklogIte
         comment_form=extra.pop("comment_form", None) or f.CommentForm(),
         can_edit=can_edit,
         can_comment=actor.can(Action.COMMENT, project),
+        can_see_feedback=can_see_feedback,
         **extra,
     )
     return render(request, "tracker/item.html", context, status=status)

@@ -1,5 +1,6 @@
 """The public feedback form of a workspace: no account, a honeypot and a per-IP rate limit."""
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -16,8 +17,14 @@ RATE_WINDOW = 3600  # seconds
 
 
 def _client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client wants it to be unless a
-    # trusted proxy sets it, and a spoofable key would make the limit useless.
+    # X-Forwarded-For is whatever the client wants it to be, except for the hops our own
+    # proxies append: with TRUSTED_PROXY_COUNT proxies, the client is that many hops from
+    # the right. Without proxies, REMOTE_ADDR; a spoofable key would make the limit useless.
+    proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
+    if proxies > 0:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if hops:
+            return hops[-min(proxies, len(hops))]
     return request.META.get("REMOTE_ADDR", "unknown")
 
 

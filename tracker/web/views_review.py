@@ -60,6 +60,7 @@ def review(request: HttpRequest, actor: Actor, project: Project, number: int) ->
     # Queries: the sprint (1), sprint_review's fixed set for a live sprint (about 9; none
     # for a closed sprint, whose review is frozen in the row), the sprint switcher (1).
     actor.require(Action.VIEW, project)
+    actor.require(Action.VIEW_FEEDBACK)  # the review and its exports are customer data: not for guests
     sprint = _sprint(project, number)
     export = request.GET.get("format")
     if export in EXPORTS:

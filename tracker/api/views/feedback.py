@@ -313,6 +313,9 @@ class FeedbackBulkView(FeedbackMixin):
 class FeedbackLinksView(FeedbackMixin):
     serializer_class = LinkSerializer
     queryset = FeedbackLink.objects.none()
+    # One feedback has a handful of links: the list comes whole, and the schema says so
+    # (with the default paginator it documented a {next, results} page it never sent).
+    pagination_class = None
 
     @extend_schema(
         summary="The items this feedback is linked to", responses={200: LinkSerializer(many=True), **READ_ERRORS}

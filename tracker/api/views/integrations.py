@@ -1,5 +1,6 @@
 """Webhooks, API tokens, and the workspace's feed of feedback links (with tombstones)."""
 
+from datetime import UTC
 from typing import Any
 from uuid import UUID
 
@@ -276,7 +277,7 @@ class LinkFeedView(ApiView):
         if cursor:
             at_raw, id_raw = decode_cursor(cursor, 2)
             try:
-                at = FeedbackLink._meta.get_field("updated_at").to_python(at_raw)
+                at = FeedbackLink._meta.get_field("updated_at").to_python(at_raw).astimezone(UTC)
                 pk = UUID(str(id_raw))
             except Exception as exc:  # noqa: BLE001 - any bad value is a bad cursor
                 raise ValidationError({"cursor": ["Invalid cursor."]}) from exc

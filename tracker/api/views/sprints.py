@@ -208,6 +208,7 @@ class SprintReviewView(ProjectSprintsMixin):
     )
     def get(self, request: Request, ws: str, key: str, number: int) -> Response:
         self.actor.require(Action.VIEW, self.project)
+        self.actor.require(Action.VIEW_FEEDBACK)  # quotes, customers and their value: not for guests
         sprint = self.sprint(number)
         review = sprint.review_snapshot if sprint.review_snapshot is not None else sprint_review(sprint, live=True)
         return Response(review)
