@@ -83,6 +83,14 @@ def test_only_product_owners_and_admins_change_project_settings(login, sm, stake
     assert login(outsider).get(url("settings/")).status_code == 404
 
 
+def test_the_settings_page_runs_a_fixed_number_of_queries(login, po, url, django_assert_num_queries):
+    client = login(po)
+    # session, user, workspace, membership, project roles (5); project (1); nav (3) = 9; the
+    # preview renders from the project row.
+    with django_assert_num_queries(9):
+        assert client.get(url("settings/")).status_code == 200
+
+
 def test_the_settings_link_shows_for_product_owners_only(login, po, dev, url):
     assert b"/acme-test/SHOP/settings/" in login(po).get(url("backlog/")).content
     assert b"/acme-test/SHOP/settings/" not in login(dev).get(url("backlog/")).content

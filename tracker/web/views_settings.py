@@ -3,7 +3,7 @@ with their delivery logs, and your own API tokens."""
 
 import json
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -168,8 +168,5 @@ def tokens(request: HttpRequest, actor: Actor) -> HttpResponse:
 @require_POST
 @member_view
 def token_remove(request: HttpRequest, actor: Actor, pk: str) -> HttpResponse:
-    token = get_object_or_404(ApiToken, workspace=actor.workspace, user=request.user, pk=pk)
-    if actor.read_only:
-        raise PermissionDenied("Read-only access cannot revoke tokens.")
-    token_revoke(token=token)
+    token_revoke(token=get_object_or_404(ApiToken, workspace=actor.workspace, user=request.user, pk=pk))
     return redirect("tokens", ws=actor.workspace.slug)
