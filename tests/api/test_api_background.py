@@ -207,3 +207,40 @@ def test_the_new_endpoints_are_in_the_schema(db):
     } <= set(paths)
     upload_body = paths["/api/v1/workspaces/{ws}/imports/"]["post"]["requestBody"]["content"]
     assert "multipart/form-data" in upload_body
+
+
+def test_an_upload_retried_with_an_idempotency_key_is_imported_once(po_api, django_capture_on_commit_callbacks):
+    headers = {"Idempotency-Key": "upload-1"}
+    first = po_api.post(
+        IMPORTS,
+        {"file": SimpleUploadedFile("r.csv", FEEDBACK_CSV), "kind": "feedback"},
+        format="multipart",
+        headers=headers,
+    )
+    again = po_api.post(
+        IMPORTS,
+        {"file": SimpleUploadedFile("r.csv", FEEDBACK_CSV), "kind": "feedback"},
+        format="multipart",
+        headers=headers,
+    )
+    assert first.status_code == again.status_code == 202, first.json()
+    assert first.json()["id"] == again.json()["id"]
+    assert m.ImportJob.objects.count() == 1
+
+
+def test_the_same_idempotency_key_with_another_file_is_refused(po_api):
+    headers = {"Idempotency-Key": "upload-2"}
+    first = po_api.post(
+        IMPORTS,
+        {"file": SimpleUploadedFile("r.csv", FEEDBACK_CSV), "kind": "feedback"},
+        format="multipart",
+        headers=headers,
+    )
+    other = po_api.post(
+        IMPORTS,
+        {"file": SimpleUploadedFile("r.csv", b"text\nOther\n"), "kind": "feedback"},
+        format="multipart",
+        headers=headers,
+    )
+    assert (first.status_code, other.status_code) == (202, 422)
+    assert m.ImportJob.objects.count() == 1
