@@ -293,6 +293,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ItemKindEnum": "tracker.models.ItemKind",
         "CustomerKindEnum": "tracker.models.CustomerKind",
+        "ItemStatusEnum": "tracker.models.ItemStatus",
+        "ImportKindEnum": "tracker.models.ImportKind",
+        "ImportStatusEnum": "tracker.models.ImportStatus",
+        "DeliveryStatusEnum": "tracker.models.DeliveryStatus",
     },
 }
 

@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from tracker.api.serializers.common import StrictSerializer
-from tracker.models import ImportKind, Suggestion, WebhookDelivery
+from tracker.models import ImportKind, ImportStatus, Suggestion, WebhookDelivery
 
 
 class ImportCreateSerializer(StrictSerializer):
@@ -31,7 +31,7 @@ class ImportJobSerializer(serializers.Serializer):
     filename = serializers.CharField()
     project = serializers.CharField(allow_null=True, help_text="Project key of a backlog import")
     source = serializers.CharField()
-    status = serializers.ChoiceField(choices=["queued", "running", "done", "failed"])
+    status = serializers.ChoiceField(choices=ImportStatus.choices)
     rows_total = serializers.IntegerField(allow_null=True, help_text="Known once the file has been counted")
     rows_done = serializers.IntegerField()
     progress = serializers.FloatField(allow_null=True, help_text="0–1, null until rows_total is known")
