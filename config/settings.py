@@ -293,7 +293,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ItemKindEnum": "tracker.models.ItemKind",
         "CustomerKindEnum": "tracker.models.CustomerKind",
-        "ItemStatusEnum": "tracker.models.ItemStatus",
+        "StatusEnum": "tracker.models.ItemStatus",  # its name before other status enums existed
         "ImportKindEnum": "tracker.models.ImportKind",
         "ImportStatusEnum": "tracker.models.ImportStatus",
         "DeliveryStatusEnum": "tracker.models.DeliveryStatus",
