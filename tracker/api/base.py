@@ -1,6 +1,6 @@
 """The base of every API view: workspace and actor, body limits, ETags, idempotent POSTs."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -149,7 +149,11 @@ class ApiView(generics.GenericAPIView):
             raise ValidationError({"updated_since": ["An ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z."]})
         if timezone.is_naive(value):
             raise ValidationError({"updated_since": ["Give a time zone (Z or +hh:mm)."]})
-        return value
+        try:
+            # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts (+20:11).
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError({"updated_since": ["The date-time is out of range."]}) from None
 
 
 def settle_horizon() -> datetime:

@@ -1,8 +1,10 @@
 """List filters (django-filter) and the orderings each list allows."""
 
+from datetime import UTC
 from typing import Any
 
 import django_filters as df
+from django import forms
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
@@ -21,6 +23,24 @@ from tracker.models import (
     Tier,
     TriageState,
 )
+
+
+class UtcIsoDateTimeField(df.fields.IsoDateTimeField):
+    def to_python(self, value: Any) -> Any:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("The date-time is out of range.") from None
+
+
+class UtcDateTimeFilter(df.IsoDateTimeFilter):
+    """An ISO 8601 date-time compared in UTC: Python accepts offsets such as +20:11 that
+    PostgreSQL refuses (a 500 instead of an answer)."""
+
+    field_class = UtcIsoDateTimeField
 
 
 def ordering_of(request: Any, allowed: dict[str, tuple[str, ...]], default: str) -> tuple[str, ...]:
@@ -97,8 +117,8 @@ class FeedbackFilter(df.FilterSet):
     tag = df.CharFilter(method="filter_tag")
     item = df.CharFilter(method="filter_item", help_text="Feedback linked to this item key, e.g. SHOP-42")
     has_links = df.BooleanFilter(method="filter_has_links")
-    received_after = df.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = df.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = UtcDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = UtcDateTimeFilter(field_name="received_at", lookup_expr="lt")
     source = df.CharFilter()
     external_id = df.CharFilter()
     q = df.CharFilter(method="filter_q", help_text="Text search in title and body")
