@@ -302,6 +302,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ItemKindEnum": "tracker.models.ItemKind",
         "CustomerKindEnum": "tracker.models.CustomerKind",
+        "StatusEnum": "tracker.models.ItemStatus",  # its name before other status enums existed
+        "ImportKindEnum": "tracker.models.ImportKind",
+        "ImportStatusEnum": "tracker.models.ImportStatus",
+        "DeliveryStatusEnum": "tracker.models.DeliveryStatus",
     },
 }
 

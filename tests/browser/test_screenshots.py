@@ -10,18 +10,37 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from tests.conftest import need
-from tracker.models import BacklogItem, Customer, Sprint, SprintState
+from tracker.models import BacklogItem, Customer, Sprint, SprintState, Workspace
+from tracker.services.imports import import_start
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(os.environ.get("LOOPWISE_SCREENSHOTS") != "1", reason="set LOOPWISE_SCREENSHOTS=1"),
 ]
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+REVIEWS = b"""\
+Review,E-mail,Customer,NPS,Date,ID
+"Checkout keeps asking for my address again",ann@example.com,Ann Archer,4,2026-10-01,r1
+Love the new order tracking,bob@example.com,Bob Baker,10,2026-10-02,r2
+,cid@example.com,Cid Cole,5,2026-10-03,r3
+"The app is slow to load my orders",dee@example.com,Dee Dunn,11,2026-10-04,r4
+"Search never finds the shoes I bought",eve@example.com,Eve East,6,not a date,r5
+"Please add Apple Pay",fay@example.com,Fay Ford,8,2026-10-05,r6
+"""
 
 
 def test_screenshots_of_the_main_pages(page, live_server, transactional_db):
     need(Path("/usr/bin/chromium").exists() or "CHROMIUM_PATH" in os.environ, "Chromium is needed for screenshots")
     call_command("seed_demo", verbosity=0)
+    call_command("similarity_reindex", verbosity=0)  # the seeder bulk-loads: index it, store suggestions
+    job = import_start(
+        workspace=Workspace.objects.get(slug="acme"),
+        actor=None,
+        kind="feedback",
+        filename="app-reviews.csv",
+        data=REVIEWS,
+        source="appstore",
+    )
     OUT.mkdir(parents=True, exist_ok=True)
     item = (
         BacklogItem.objects.filter(project__key="SHOP", project__workspace__slug="acme", kind="story")
@@ -53,6 +72,7 @@ def test_screenshots_of_the_main_pages(page, live_server, transactional_db):
         "customer": f"/acme/customers/{customer.pk}/",
         "review": f"/acme/SHOP/sprints/{review.number}/review/",
         "reports": "/acme/reports/",
+        "imports": f"/acme/imports/{job.pk}/",
     }
     for name, path in shots.items():
         page.goto(live_server.url + path)

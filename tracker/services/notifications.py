@@ -216,6 +216,31 @@ def notification_preview(sprint: Sprint) -> dict[str, Any]:
     return {"enabled": enabled, "recipients": len(digests), "digests": [d.as_dict() for d in digests]}
 
 
+def digest_sample(*, project: Any, subject: str, body: str) -> dict[str, str]:
+    """The digest a project's templates would render for a made-up customer and sprint, for
+    the settings page's preview. Raises ValidationError when a template does not compile."""
+    digest_template_check(subject=subject, body=body)
+    context = {
+        "customer": {"name": "Ada Example", "email": "ada@example.com"},
+        "sprint": {"name": "Sprint 12", "goal": "Faster checkout", "number": 12, "end_date": timezone.localdate()},
+        "project": {"name": project.name, "key": project.key},
+        "workspace": {"name": project.workspace.name},
+        "items": [
+            {
+                "key": f"{project.key}-42",
+                "title": "Remember the card at checkout",
+                "quotes": ["Typing my card every time is a pain."],
+            },
+            {"key": f"{project.key}-43", "title": "Faster search", "quotes": ["Search takes forever."]},
+        ],
+        "site_url": settings.SITE_URL,
+    }
+    return {
+        "subject": " ".join(render_digest(subject, DEFAULT_SUBJECT, context).split())[:200],
+        "body": render_digest(body, DEFAULT_BODY, context),
+    }
+
+
 def _claim(sprint: Sprint, digest: Digest, now: Any) -> CustomerNotification | None:
     notification, created = CustomerNotification.objects.get_or_create(
         customer_id=digest.customer_id,

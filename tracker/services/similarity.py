@@ -325,6 +325,21 @@ def suggestions_refresh(feedback_id: Any) -> list[Suggestion]:
         return Suggestion.objects.bulk_create(found)
 
 
+def suggestions_rebuild(*, workspace_id: Any, limit: int | None = None) -> int:
+    """Recompute the stored suggestions of the workspace's untriaged feedback, newest first
+    (after a bulk load and `workspace_reindex`, which fill the index but store none).
+    One ranking query per feedback: `limit` bounds the work in a large workspace."""
+    feedback = Feedback.objects.filter(workspace_id=workspace_id, triage=TriageState.NEW).order_by("-received_at")
+    done = 0
+    for fb in feedback[:limit].iterator() if limit else feedback.iterator():
+        with transaction.atomic():
+            found = suggestions_compute(fb)
+            Suggestion.objects.filter(feedback=fb).delete()
+            Suggestion.objects.bulk_create(found)
+        done += 1
+    return done
+
+
 def suggestions_for(feedback: Feedback) -> dict[str, list[Suggestion]]:
     """The stored suggestions, best first: {"duplicates": [...], "items": [...]}, with the
     similar feedback and items loaded (two queries)."""

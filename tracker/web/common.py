@@ -12,7 +12,7 @@ from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from tracker.access import Actor, workspace_actor
+from tracker.access import Action, Actor, workspace_actor
 from tracker.models import Project
 
 PAGE_SIZE = 50
@@ -43,7 +43,14 @@ def project_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 
 
 def base_context(actor: Actor, project: Project | None = None, **extra: Any) -> dict[str, Any]:
-    return {"workspace": actor.workspace, "actor": actor, "project": project, **extra}
+    return {
+        "workspace": actor.workspace,
+        "actor": actor,
+        "project": project,
+        # For the project's Settings link in the navigation (no query: the roles are loaded).
+        "can_manage_project": project is not None and actor.can(Action.MANAGE_PROJECT, project),
+        **extra,
+    }
 
 
 def render_page(

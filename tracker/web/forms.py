@@ -104,3 +104,45 @@ SCORE_CHOICES = BLANK + [
 ]
 STATUS_FILTER_CHOICES = [("open", "Open"), *ItemStatus.choices, ("all", "All")]
 KIND_CHOICES = [("", "All but epics"), ("all", "Everything"), *ItemKind.choices]
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[("feedback", "Feedback (CSV, JSON or JSON Lines)"), ("backlog", "Backlog (Jira CSV or GitHub JSON)")],
+        initial="feedback",
+        label="What the file holds",
+    )
+    project = forms.ChoiceField(required=False, label="Into project", help_text="For a backlog file")
+    source = forms.CharField(
+        max_length=40,
+        required=False,
+        label="Source",
+        help_text="Importing again with the same source updates rows instead of doubling them",
+    )
+    file = forms.FileField(label="File", allow_empty_file=True)
+
+
+class ProjectSettingsForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    mix_end_customer = forms.IntegerField(min_value=0, max_value=100, label="End customers %")
+    mix_employee = forms.IntegerField(min_value=0, max_value=100, label="Employees %")
+    mix_management = forms.IntegerField(min_value=0, max_value=100, label="Management %")
+    mix_partner = forms.IntegerField(min_value=0, max_value=100, label="Partners %")
+    notify_customers = forms.BooleanField(required=False, label="E-mail customers a digest when a sprint closes")
+    digest_subject = forms.CharField(max_length=200, required=False, label="Digest subject")
+    digest_template = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 14}), label="Digest body (plain text template)"
+    )
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(max_length=500, label="Target URL", assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, help_text="None checked means every event"
+    )
+    allow_private = forms.BooleanField(required=False, label="Allow loopback and private addresses")
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=100, required=False, label="Name")
+    scope = forms.ChoiceField(choices=[("write", "Read and write"), ("read", "Read only")], initial="write")

@@ -15,13 +15,10 @@ from tracker.models import (
     FeedbackLink,
     ItemKind,
     ItemStatus,
-    LoopState,
     Project,
-    Sprint,
     TriageState,
     Workspace,
 )
-from tracker.services.feedback import loop_state_for
 
 OPEN = "open"  # the backlog's default status filter: everything not finished
 SCORE_BANDS = {
@@ -148,47 +145,6 @@ def feedback_search(workspace: Workspace, text: str, *, exclude: Any = None, lim
     if exclude is not None:
         found = found.exclude(pk=exclude)
     return list(found[:limit])
-
-
-def customers_to_notify(sprint: Sprint) -> list[dict[str, Any]]:
-    """Customers with an e-mail whose feedback closing `sprint` would make addressed. Two queries.
-
-    Closing changes no status, so a feedback becomes addressed exactly when it is linked to a
-    done item of the sprint and every other live, not won't-do item it is linked to is done.
-    """
-    feedback_ids = set(
-        FeedbackLink.objects.filter(
-            item__sprint=sprint, item__status=ItemStatus.DONE, item__deleted_at__isnull=True
-        ).values_list("feedback_id", flat=True)
-    )
-    if not feedback_ids:
-        return []
-    rows = FeedbackLink.objects.filter(
-        feedback_id__in=feedback_ids, item__deleted_at__isnull=True, feedback__notified_at__isnull=True
-    ).values_list(
-        "feedback_id",
-        "item__status",
-        "item__sprint__state",
-        "feedback__customer_id",
-        "feedback__customer__name",
-        "feedback__customer__email",
-        "feedback__customer__segment",
-    )
-    states: dict[Any, list[tuple[str, str | None]]] = defaultdict(list)
-    customer_of: dict[Any, tuple] = {}
-    for feedback_id, status, sprint_state, *customer in rows:
-        states[feedback_id].append((status, sprint_state))
-        customer_of[feedback_id] = tuple(customer)
-    people: dict[Any, dict[str, Any]] = {}
-    for feedback_id, item_states in states.items():
-        customer_id, name, email, segment = customer_of[feedback_id]
-        if not customer_id or not email:
-            continue
-        if loop_state_for(notified=False, item_states=item_states) != LoopState.ADDRESSED:
-            continue
-        entry = people.setdefault(customer_id, {"id": customer_id, "name": name, "email": email, "segment": segment})
-        entry["feedback"] = entry.get("feedback", 0) + 1
-    return sorted(people.values(), key=lambda p: p["name"])
 
 
 def customer_feedback(customer: Customer) -> list[Feedback]:

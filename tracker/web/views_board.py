@@ -9,11 +9,12 @@ from django.views.decorators.http import require_POST
 from tracker.access import Action, Actor
 from tracker.models import BacklogItem, ItemStatus, Project, Sprint, SprintState
 from tracker.services.metrics import burndown, sprint_points
+from tracker.services.notifications import notification_preview
 from tracker.services.sprints import sprint_active, sprint_close
 from tracker.web import charts
 from tracker.web import forms as f
 from tracker.web.common import base_context, project_view
-from tracker.web.queries import customers_to_notify, segments_of
+from tracker.web.queries import segments_of
 
 COLUMNS = (ItemStatus.BACKLOG, ItemStatus.READY, ItemStatus.IN_PROGRESS, ItemStatus.IN_REVIEW, ItemStatus.DONE)
 
@@ -30,7 +31,8 @@ def _close_form(project: Project, data: dict | None = None) -> f.CloseSprintForm
 @project_view
 def board(request: HttpRequest, actor: Actor, project: Project) -> HttpResponse:
     # Queries: active sprint (1); its items with assignees (1); segments (1); burndown
-    # history (1); planned sprints for the close dialog (1); notify preview (2).
+    # history (1); planned sprints for the close dialog (1); the digests closing would send
+    # (notification_preview: sprint, done items, links, their other items, digests sent: 5).
     actor.require(Action.VIEW, project)
     sprint = sprint_active(project)
     context = base_context(actor, project, sprint=sprint, can_edit=actor.can(Action.EDIT_ITEMS, project))
@@ -56,7 +58,7 @@ def board(request: HttpRequest, actor: Actor, project: Project) -> HttpResponse:
         )
         if context["can_close"]:
             context["close_form"] = _close_form(project)
-            context["notify"] = customers_to_notify(sprint) if project.notify_customers else []
+            context["preview"] = notification_preview(sprint)
             context["unfinished"] = [i for i in items if not i.is_finished]
     return render(request, "tracker/board.html", context)
 

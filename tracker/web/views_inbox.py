@@ -15,6 +15,7 @@ from tracker.services.feedback import (
     feedback_mark_duplicate,
     feedback_reopen,
 )
+from tracker.services.similarity import suggestions_for
 from tracker.web import forms as f
 from tracker.web.common import apply_errors, base_context, is_uuid, member_view, paginate, query_without, render_page
 from tracker.web.queries import feedback_search, inbox_feedback, item_search
@@ -71,10 +72,17 @@ def _detail_context(actor: Actor, feedback: Feedback, **extra: object) -> dict:
         }
     )
     create_form.fields["project"].choices = [(p.key, f"{p.key} · {p.name}") for p in projects]
+    suggestions = suggestions_for(feedback)
+    linked = {link.item_id for link in links}
+    visible = {p.pk for p in actor.projects()} if actor.is_guest else None
+    suggestions["items"] = [
+        s for s in suggestions["items"] if s.item_id not in linked and (visible is None or s.item.project_id in visible)
+    ]
     return base_context(
         actor,
         entry=feedback,
         links=links,
+        suggestions=suggestions,
         create_form=create_form,
         link_form=extra.pop("link_form", None) or f.LinkForm(),
         duplicate_form=extra.pop("duplicate_form", None) or f.DuplicateForm(),

@@ -1,0 +1,103 @@
+"""Imports, similarity suggestions and webhook deliveries."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from tracker.api.serializers.common import StrictSerializer
+from tracker.models import ImportKind, ImportStatus, Suggestion, WebhookDelivery
+
+
+class ImportCreateSerializer(StrictSerializer):
+    file = serializers.FileField(allow_empty_file=True, help_text="CSV, JSON array or JSON Lines")
+    kind = serializers.ChoiceField(choices=ImportKind.choices, help_text="feedback, or backlog items")
+    project = serializers.CharField(required=False, help_text="Key of the project a backlog file goes into")
+    source = serializers.CharField(
+        required=False, allow_blank=True, max_length=40, help_text="Upserts match on this source + external id"
+    )
+
+
+class ImportRowErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class ImportJobSerializer(serializers.Serializer):
+    """`services.imports.import_status` as JSON, with the job's project and URL."""
+
+    id = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=ImportKind.choices)
+    format = serializers.CharField()
+    filename = serializers.CharField()
+    project = serializers.CharField(allow_null=True, help_text="Project key of a backlog import")
+    source = serializers.CharField()
+    status = serializers.ChoiceField(choices=ImportStatus.choices)
+    rows_total = serializers.IntegerField(allow_null=True, help_text="Known once the file has been counted")
+    rows_done = serializers.IntegerField()
+    progress = serializers.FloatField(allow_null=True, help_text="0–1, null until rows_total is known")
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    error_count = serializers.IntegerField()
+    errors = ImportRowErrorSerializer(many=True, help_text="Bad rows (the first 200) with line number and reason")
+    message = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.CharField(help_text="The job's web page")
+
+
+class SuggestedFeedbackSerializer(serializers.Serializer):
+    feedback = serializers.UUIDField(source="similar_feedback_id")
+    score = serializers.FloatField()
+    body = serializers.CharField(source="similar_feedback.body")
+    customer = serializers.SerializerMethodField()
+    triage = serializers.CharField(source="similar_feedback.triage")
+
+    def get_customer(self, suggestion: Suggestion) -> str | None:
+        customer = suggestion.similar_feedback.customer if suggestion.similar_feedback else None
+        return customer.name if customer else None
+
+
+class SuggestedItemSerializer(serializers.Serializer):
+    item = serializers.SerializerMethodField(help_text="Item key, e.g. SHOP-12")
+    item_id = serializers.UUIDField()
+    score = serializers.FloatField()
+    title = serializers.CharField(source="item.title")
+    status = serializers.CharField(source="item.status")
+
+    def get_item(self, suggestion: Suggestion) -> str:
+        return f"{suggestion.item.project.key}-{suggestion.item.number}"
+
+
+class SuggestionsSerializer(serializers.Serializer):
+    duplicates = SuggestedFeedbackSerializer(many=True, help_text="Likely duplicates among open feedback, best first")
+    items = SuggestedItemSerializer(many=True, help_text="Backlog items this feedback probably asks for, best first")
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event",
+            "status",
+            "attempts",
+            "response_code",
+            "error",
+            "payload",
+            "created_at",
+            "delivered_at",
+            "next_attempt_at",
+        ]
+        read_only_fields = fields
+
+
+def import_data(job: Any, status: dict[str, Any], url: str) -> dict[str, Any]:
+    return {
+        **status,
+        "project": job.project.key if job.project_id else None,
+        "source": job.source,
+        "created_at": job.created_at,
+        "url": url,
+    }
