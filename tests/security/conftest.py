@@ -17,6 +17,7 @@ from tracker import models as m
 from tracker.services.backlog import item_create
 from tracker.services.comments import comment_create
 from tracker.services.feedback import feedback_link
+from tracker.services.imports import import_start
 from tracker.services.sprints import sprint_add_items, sprint_create, sprint_start
 from tracker.services.tokens import token_create
 
@@ -39,6 +40,8 @@ class Tenant:
     webhook: m.Webhook
     admin_token: m.ApiToken
     secrets: dict[str, str]
+    delivery: m.WebhookDelivery
+    import_job: m.ImportJob
     foreign: dict[str, Any] = field(default_factory=dict)
 
 
@@ -121,6 +124,12 @@ def tenant(db) -> Tenant:
     read = token_create(workspace=workspace, user=owner, name="read", scope=m.TokenScope.READ)
     write = token_create(workspace=workspace, user=owner, name="write", scope=m.TokenScope.WRITE)
     spare = token_create(workspace=workspace, user=owner, name="spare", scope=m.TokenScope.WRITE)
+    delivery = m.WebhookDelivery.objects.create(
+        webhook=webhook, event="item.created", payload={"event": "item.created", "data": {"key": f"{KEY}-1"}}
+    )
+    import_job = import_start(
+        workspace=workspace, actor=admin, kind="feedback", filename="f.csv", data=b"text,email\nSlow,a@example.com\n"
+    )
     foreign = build_foreign()
     users["other"] = foreign["owner"]
     item.refresh_from_db()
@@ -138,5 +147,7 @@ def tenant(db) -> Tenant:
         webhook=webhook,
         admin_token=spare.token,
         secrets={"token_read": read.secret, "token_write": write.secret},
+        delivery=delivery,
+        import_job=import_job,
         foreign=foreign,
     )

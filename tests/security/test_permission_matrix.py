@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
@@ -58,6 +59,7 @@ class Row:
     body: Callable[[Tenant], dict[str, Any]] | dict[str, Any] | None = None
     before: Callable[[Tenant], None] | None = None
     htmx: bool = False
+    multipart: bool = False
 
     def concrete(self, t: Tenant) -> str:
         return self.path(t) if callable(self.path) else self.path
@@ -86,6 +88,18 @@ def item_form(t: Tenant) -> dict[str, Any]:
         "description": "",
         "acceptance_criteria": "",
     }
+
+
+def upload(t: Tenant) -> dict[str, Any]:
+    return {"kind": "feedback", "source": "", "project": "", "file": SimpleUploadedFile("f.csv", b"text\nSlow\n")}
+
+
+def settings_form(t: Tenant) -> dict[str, Any]:
+    t.project.refresh_from_db()
+    return {
+        "version": t.project.version, "mix_end_customer": 70, "mix_employee": 10, "mix_management": 10,
+        "mix_partner": 10, "notify_customers": "on", "digest_subject": "Shipped", "digest_template": "",
+    }  # fmt: skip
 
 
 def sprint_form(t: Tenant) -> dict[str, Any]:
@@ -325,6 +339,58 @@ TABLE: dict[str, Row] = {
         lambda t: f"{A}/tokens/{t.admin_token.pk}/",
         {"GET": "401 404 404 404 404 404 404 200 200 200", "DELETE": "401 404 404 404 404 404 404 204 403 204"},
     ),
+    # --- Background work: imports, settings, webhooks, tokens ---------------------------
+    "<slug:ws>/imports/": Row(
+        f"{W}/imports/", {"GET": WEB_NO_GUEST, "POST": "L 404 403 403 403 403 R R L L"}, body=upload
+    ),
+    "<slug:ws>/imports/<uuid:pk>/": Row(lambda t: f"{W}/imports/{t.import_job.pk}/", {"GET": WEB_NO_GUEST}),
+    "<slug:ws>/<pkey:key>/settings/": Row(
+        f"{P}/settings/",
+        {"GET": "L 404 403 403 403 403 200 200 L L", "POST": "L 404 403 403 403 403 200 200 L L"},
+        body=settings_form,
+    ),
+    "<slug:ws>/settings/tokens/": Row(
+        f"{W}/settings/tokens/",
+        {"GET": WEB_MEMBERS, "POST": "L 404 200 200 200 200 200 200 L L"},
+        body={"name": "ci", "scope": "read"},
+    ),
+    "<slug:ws>/settings/tokens/<uuid:pk>/revoke/": Row(
+        lambda t: f"{W}/settings/tokens/{t.admin_token.pk}/revoke/", {"POST": "L 404 404 404 404 404 404 404 L L"}
+    ),
+    "<slug:ws>/settings/webhooks/": Row(
+        f"{W}/settings/webhooks/",
+        {"GET": "L 404 403 403 403 403 403 200 L L", "POST": "L 404 403 403 403 403 403 200 L L"},
+        body={"url": "http://127.0.0.1:9/hook", "events": ["item.created"], "allow_private": "on"},
+    ),
+    "<slug:ws>/settings/webhooks/<uuid:pk>/": Row(
+        lambda t: f"{W}/settings/webhooks/{t.webhook.pk}/", {"GET": "L 404 403 403 403 403 403 200 L L"}
+    ),
+    "<slug:ws>/settings/webhooks/<uuid:pk>/delete/": Row(
+        lambda t: f"{W}/settings/webhooks/{t.webhook.pk}/delete/", {"POST": "L 404 403 403 403 403 403 R L L"}
+    ),
+    "<slug:ws>/settings/webhooks/<uuid:pk>/deliveries/<uuid:delivery>/redeliver/": Row(
+        lambda t: f"{W}/settings/webhooks/{t.webhook.pk}/deliveries/{t.delivery.pk}/redeliver/",
+        {"POST": "L 404 403 403 403 403 403 R L L"},
+    ),
+    "api/v1/workspaces/<slug:ws>/feedback/<uuid:pk>/suggestions/": Row(
+        lambda t: f"{A}/feedback/{t.feedback.pk}/suggestions/", {"GET": API_NO_GUEST}
+    ),
+    "api/v1/workspaces/<slug:ws>/imports/": Row(
+        f"{A}/imports/",
+        {"GET": API_NO_GUEST, "POST": "401 404 403 403 403 403 202 202 403 202"},
+        body=upload,
+        multipart=True,
+    ),
+    "api/v1/workspaces/<slug:ws>/imports/<uuid:pk>/": Row(
+        lambda t: f"{A}/imports/{t.import_job.pk}/", {"GET": API_NO_GUEST}
+    ),
+    "api/v1/workspaces/<slug:ws>/webhooks/<uuid:pk>/deliveries/": Row(
+        lambda t: f"{A}/webhooks/{t.webhook.pk}/deliveries/", {"GET": API_ADMINS}
+    ),
+    "api/v1/workspaces/<slug:ws>/webhooks/<uuid:pk>/deliveries/<uuid:delivery_id>/redeliver/": Row(
+        lambda t: f"{A}/webhooks/{t.webhook.pk}/deliveries/{t.delivery.pk}/redeliver/",
+        {"POST": "401 404 403 403 403 403 403 202 403 202"},
+    ),
 }
 
 
@@ -395,7 +461,7 @@ def run_row(client: Client, t: Tenant, route: str, row: Row, method: str, *, api
         if method == "GET":
             response = call(path, **headers)
         elif api:
-            response = call(path, row.data(t), format="json", **headers)
+            response = call(path, row.data(t), format="multipart" if row.multipart else "json", **headers)
         else:
             response = call(path, row.data(t), **headers)
         transaction.set_rollback(True)
