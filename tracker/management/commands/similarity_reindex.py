@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from tracker.models import Workspace
 from tracker.services.similarity import workspace_reindex
@@ -23,3 +24,8 @@ class Command(BaseCommand):
         for ws in workspaces:
             count = workspace_reindex(workspace_id=ws.pk)
             self.stdout.write(f"{ws.slug}: indexed {count} documents")
+        if connection.vendor == "postgresql":
+            # Fresh statistics for the postings just written, or the planner ranks with the
+            # estimates of an empty table until autovacuum catches up.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE tracker_termposting, tracker_termstat")
