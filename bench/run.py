@@ -353,6 +353,15 @@ def rows_written_per_move(project_key: str, moves: int) -> float:
 # --- the run -----------------------------------------------------------------------------
 
 
+class Results(list):
+    """Results, each logged as it is added (a long run shows its progress)."""
+
+    def append(self, r: Result) -> None:  # type: ignore[override]
+        super().append(r)
+        log(f"  → {r.name}: {fmt(r.rps, '{:,.0f}')} req/s, ratio {fmt(r.ratio, '{:.2f}')}, p50 {fmt(r.p50, '{:.1f}')} ms, "
+            f"queries {r.extra.get('queries', '—')}; {r.detail}")
+
+
 def run(args: argparse.Namespace) -> list[Result]:
     seed_seconds = build(args.db, args.scale, args.rebuild)
     django_setup(args.db)
@@ -364,7 +373,7 @@ def run(args: argparse.Namespace) -> list[Result]:
     token = api_token(args.db)
     cookie = {"Cookie": session_cookie("olivia")}
     bearer = {"Authorization": f"Bearer {token}"} if token else None
-    results: list[Result] = []
+    results: list[Result] = Results()
     d, c = args.duration, args.connections
 
     with Server(args.db):
@@ -546,7 +555,7 @@ def background(args: argparse.Namespace) -> list[Result]:
 
     bg.drop_workspaces()
     small = bg.write_csv(Path(args.data_dir) / "feedback-100k.csv", 100_000)
-    out: list[Result] = []
+    out: list[Result] = Results()
 
     log("import of 100,000 CSV rows on one worker …")
     one = workers(1, lambda w: {**bg.import_files([small]), "rss": w.peak_rss_mb()})
