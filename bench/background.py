@@ -74,7 +74,6 @@ class Workers:
                         "--without-mingle",
                         "-l",
                         "warning",
-                        "--quiet",
                     ],
                     cwd=self.root,
                     env={**self.env, "C_FORCE_ROOT": "1"},
