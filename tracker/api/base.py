@@ -1,6 +1,6 @@
 """The base of every API view: workspace and actor, body limits, ETags, idempotent POSTs."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -145,7 +145,8 @@ class ApiView(generics.GenericAPIView):
             raise ValidationError({"updated_since": ["An ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z."]})
         if timezone.is_naive(value):
             raise ValidationError({"updated_since": ["Give a time zone (Z or +hh:mm)."]})
-        return value
+        # The same instant in UTC: PostgreSQL rejects offsets beyond ±15:59 that Python accepts.
+        return value.astimezone(UTC)
 
 
 def settle_horizon() -> datetime:
