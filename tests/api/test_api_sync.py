@@ -8,7 +8,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from tests.api.conftest import ITEMS, client_for
+from tests.api.conftest import BASE, ITEMS, client_for
 from tracker import models as m
 from tracker.services.backlog import item_create
 
@@ -45,6 +45,8 @@ def test_updated_since_accepts_any_offset_python_accepts(admin_api, project, own
     item_create(project=project, actor=owner, title="Old enough")
     response = admin_api.get(ITEMS, {"updated_since": "1443-01-21T22:36:59+20:11"})
     assert response.status_code == 200 and len(response.json()["results"]) == 1
+    response = admin_api.get(f"{BASE}/feedback/", {"received_after": "1443-01-21T22:36:59+20:11"})
+    assert response.status_code == 200
 
 
 def test_updated_since_needs_a_time_zone(admin_api, project):

@@ -1,5 +1,6 @@
 """List filters (django-filter) and the orderings each list allows."""
 
+from datetime import UTC
 from typing import Any
 
 import django_filters as df
@@ -29,6 +30,14 @@ def ordering_of(request: Any, allowed: dict[str, tuple[str, ...]], default: str)
     if name not in allowed:
         raise ValidationError({"ordering": [f"One of {', '.join(sorted(allowed))}."]})
     return allowed[name]
+
+
+class UtcDateTimeFilter(df.IsoDateTimeFilter):
+    """Compares the same instant in UTC: PostgreSQL refuses offsets beyond ±15:59 that
+    Python (and ISO 8601 parsing) accept."""
+
+    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
+        return super().filter(qs, value.astimezone(UTC) if value else value)
 
 
 class ItemFilter(df.FilterSet):
@@ -97,8 +106,8 @@ class FeedbackFilter(df.FilterSet):
     tag = df.CharFilter(method="filter_tag")
     item = df.CharFilter(method="filter_item", help_text="Feedback linked to this item key, e.g. SHOP-42")
     has_links = df.BooleanFilter(method="filter_has_links")
-    received_after = df.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = df.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = UtcDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = UtcDateTimeFilter(field_name="received_at", lookup_expr="lt")
     source = df.CharFilter()
     external_id = df.CharFilter()
     q = df.CharFilter(method="filter_q", help_text="Text search in title and body")
