@@ -83,6 +83,9 @@ DATABASES = {
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=env_int("CONN_MAX_AGE", 60),
         conn_health_checks=True,
+        # PgBouncer in transaction mode cannot keep a server-side cursor (QuerySet.iterator())
+        # open across transactions: set DB_DISABLE_SERVER_SIDE_CURSORS=1 behind one.
+        disable_server_side_cursors=env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

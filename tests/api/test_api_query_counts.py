@@ -124,3 +124,73 @@ def test_feedback_bulk_upsert_runs_a_fixed_number_of_queries(admin_api, workspac
     admin_api.get(f"{BASE}/feedback/")
     assert post(0, 3, "New") == post(100, 25, "New")
     assert post(0, 3, "Changed") == post(100, 25, "Changed")
+
+
+def grow(kind, workspace, project, owner, count):
+    """Add `count` rows to the list named `kind`."""
+    from tracker import models as m
+    from tracker.services.comments import comment_create
+    from tracker.services.tokens import token_create
+
+    item = m.BacklogItem.objects.filter(project=project, number=1).first() or item_create(
+        project=project, actor=owner, title="Commented"
+    )
+    feedback = m.Feedback.objects.filter(workspace=workspace, external_id="counted").first() or f.FeedbackFactory(
+        workspace=workspace, source="desk", external_id="counted"
+    )
+    for _ in range(count):
+        if kind == "members":
+            f.MembershipFactory(workspace=workspace)
+        elif kind == "projects":
+            f.ProjectFactory(workspace=workspace)
+        elif kind == "objectives":
+            f.ObjectiveFactory(workspace=workspace)
+        elif kind == "webhooks":
+            m.Webhook.objects.create(workspace=workspace, url="https://hooks.example.com/x", secret="s" * 32)
+        elif kind == "tokens":
+            token_create(workspace=workspace, user=owner, name="more")
+        elif kind == "workspaces":
+            f.MembershipFactory(user=owner, role=m.WorkspaceRole.OWNER)
+        elif kind == "comments":
+            comment_create(item=item, actor=owner, body="A comment")
+        elif kind == "feedback-links":
+            other = item_create(project=project, actor=owner, title="Linked")
+            feedback_link(feedback=feedback, item=other, actor=owner, quote="q")
+    return {
+        "members": f"{BASE}/members/",
+        "projects": f"{BASE}/projects/",
+        "objectives": f"{BASE}/objectives/",
+        "webhooks": f"{BASE}/webhooks/",
+        "tokens": f"{BASE}/tokens/",
+        "workspaces": "/api/v1/workspaces/",
+        "comments": f"{ITEMS}{item.number}/comments/",
+        "feedback-links": f"{BASE}/feedback/{feedback.pk}/links/",
+    }[kind]
+
+
+# The list's own queries after AUTH (the workspace list needs only the token: AUTH - 3):
+#   members: memberships with users, project roles, visible projects (3)
+#   projects: the visible projects (1);  objectives, webhooks, tokens: the rows (1)
+#   workspaces: the user's workspaces (1)
+#   comments: project, item with its labels and objectives, comments with authors (5)
+#   feedback links: the feedback, its links with items and projects (2)
+SMALL_LISTS = {
+    "members": AUTH + 3,
+    "projects": AUTH + 1,
+    "objectives": AUTH + 1,
+    "webhooks": AUTH + 1,
+    "tokens": AUTH + 1,
+    "workspaces": AUTH - 3 + 1,
+    "comments": AUTH + 5,
+    "feedback-links": AUTH + 2,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SMALL_LISTS))
+def test_the_other_lists_run_a_fixed_number_of_queries(admin_api, workspace, project, owner, kind):
+    url = grow(kind, workspace, project, owner, 2)
+    small = queries_for(admin_api, url)
+    grow(kind, workspace, project, owner, 25)
+    large = queries_for(admin_api, url, page_size=100)
+    assert small == large
+    assert small == SMALL_LISTS[kind]

@@ -8,7 +8,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from tests.api.conftest import ITEMS, client_for
+from tests.api.conftest import BASE, ITEMS, client_for
 from tracker import models as m
 from tracker.services.backlog import item_create
 
@@ -38,6 +38,15 @@ def test_a_row_committed_late_with_an_earlier_stamp_is_not_missed(admin_api, pro
     m.BacklogItem.objects.filter(pk=c.pk).update(updated_at=now - timedelta(seconds=20))
     second = admin_api.get(ITEMS, {"updated_since": first[-1]["updated_at"]}).json()["results"]
     assert [r["title"] for r in second] == ["A", "B", "C"]
+
+
+def test_updated_since_accepts_any_offset_python_accepts(admin_api, project, owner):
+    # PostgreSQL refuses offsets beyond ±15:59; the instant is compared in UTC instead.
+    item_create(project=project, actor=owner, title="Old enough")
+    response = admin_api.get(ITEMS, {"updated_since": "1443-01-21T22:36:59+20:11"})
+    assert response.status_code == 200 and len(response.json()["results"]) == 1
+    response = admin_api.get(f"{BASE}/feedback/", {"received_after": "1443-01-21T22:36:59+20:11"})
+    assert response.status_code == 200
 
 
 def test_updated_since_needs_a_time_zone(admin_api, project):

@@ -260,8 +260,10 @@ class Seeder(Planner):
 
         customers = self.make_customers(ws, 300 * scale)
         plan = self.plan_projects(ws, projects, project_specs, users, 1000 * scale)
-        # About 0.75 links per feedback in the demo; 1.5 at scale, as the benchmark asks.
-        self.make_feedback(ws, customers, plan, 2000 * scale, (1500 if scale == 1 else 3000) * scale, users)
+        # About 0.75 links per feedback in the demo; 1.5 at scale, as the benchmark asks (aimed
+        # 1% higher: feedback whose theme has fewer items than its share of links gets fewer, so
+        # an exact aim lands just under 300,000 at scale 100).
+        self.make_feedback(ws, customers, plan, 2000 * scale, (1500 if scale == 1 else 3030) * scale, users)
         self.write_items(plan, labels, objectives)
         self.write_history_and_sprints(ws, plan, users)
         self.write_feedback_and_links(ws)

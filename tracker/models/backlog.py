@@ -134,6 +134,14 @@ class BacklogItem(PublicModel):
             models.Index(fields=["project", "updated_at", "id"], name="item_project_updated"),
             models.Index(fields=["project", "status"], name="item_project_status"),
             models.Index(fields=["project", "-impact_score"], name="item_project_impact"),
+            # The backlog page: its count reads only this index (status and kind included; the
+            # deleted rows left out), and its rank order walks it (docs/performance.md).
+            models.Index(
+                fields=["project", "rank"],
+                include=["status", "kind"],
+                condition=Q(deleted_at__isnull=True),
+                name="item_live_rank",
+            ),
         ]
 
     def __str__(self) -> str:

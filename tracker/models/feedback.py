@@ -103,7 +103,20 @@ class Feedback(PublicModel):
         ]
         indexes = [
             models.Index(fields=["workspace", "-received_at", "-id"], name="feedback_ws_received"),
-            models.Index(fields=["workspace", "triage", "-received_at"], name="feedback_ws_triage"),
+            # The inbox: triage is always filtered (default "new"), channel often; both end with
+            # the page order, id included, so a page is read in order without a sort. The
+            # customer is included so the page's count with a segment filter reads no table
+            # rows of feedback (docs/performance.md).
+            models.Index(
+                fields=["workspace", "triage", "-received_at", "-id"],
+                include=["customer"],
+                name="feedback_ws_triage_order",
+            ),
+            models.Index(
+                fields=["workspace", "triage", "channel", "-received_at", "-id"],
+                include=["customer"],
+                name="feedback_ws_triage_channel",
+            ),
             models.Index(fields=["workspace", "loop_state", "-received_at"], name="feedback_ws_loop"),
             models.Index(fields=["workspace", "updated_at", "id"], name="feedback_ws_updated"),
         ]

@@ -42,24 +42,36 @@ class ItemSerializer(serializers.ModelSerializer):
         return absolute(self.context.get("request"), path)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
+    # Lists fetch the related numbers and names as columns (api.views.items.item_list_queryset
+    # and attach_list_relations); a single item has its related objects instead.
+
     def get_epic(self, item: BacklogItem) -> str | None:
-        return f"{item.project.key}-{item.epic.number}" if item.epic_id and item.epic else None
+        if not item.epic_id:
+            return None
+        number = item.epic_number if hasattr(item, "epic_number") else item.epic.number
+        return f"{item.project.key}-{number}"
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_sprint(self, item: BacklogItem) -> int | None:
-        return item.sprint.number if item.sprint_id and item.sprint else None
+        if not item.sprint_id:
+            return None
+        return item.sprint_number if hasattr(item, "sprint_number") else item.sprint.number
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_assignee(self, item: BacklogItem) -> str | None:
-        return item.assignee.get_username() if item.assignee_id and item.assignee else None
+        if not item.assignee_id:
+            return None
+        return item.assignee_name if hasattr(item, "assignee_name") else item.assignee.get_username()
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_labels(self, item: BacklogItem) -> list[str]:
-        return sorted(label.name for label in item.labels.all())
+        names = getattr(item, "label_names", None)
+        return sorted(names if names is not None else (label.name for label in item.labels.all()))
 
     @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
     def get_objectives(self, item: BacklogItem) -> list[str]:
-        return sorted(str(o.pk) for o in item.objectives.all())
+        ids = getattr(item, "objective_ids", None)
+        return sorted(ids if ids is not None else (str(o.pk) for o in item.objectives.all()))
 
     def get_deleted(self, item: BacklogItem) -> bool:
         return item.deleted_at is not None

@@ -1,8 +1,9 @@
 """Backlog items: list, create, read, edit, delete, move, upsert by external id, bulk."""
 
+from collections import defaultdict
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -132,6 +133,35 @@ def item_queryset() -> QuerySet[BacklogItem]:
     )
 
 
+def item_list_queryset(project: Project) -> QuerySet[BacklogItem]:
+    """A project's items for a list: the epic and sprint numbers and the assignee's name come
+    as columns of the one row query, not as related model instances (building three extra
+    instances per row was most of a page's cost; docs/performance.md)."""
+    return BacklogItem.objects.filter(project=project).annotate(
+        epic_number=F("epic__number"), sprint_number=F("sprint__number"), assignee_name=F("assignee__username")
+    )
+
+
+def attach_list_relations(rows: list[BacklogItem], project: Project) -> None:
+    """Give a page of items their project and their label names and objective ids, in one
+    query each (a prefetch builds a related manager and a queryset per row)."""
+    ids = [row.pk for row in rows]
+    labels: dict[Any, list[str]] = defaultdict(list)
+    for item_id, name in BacklogItem.labels.through.objects.filter(backlogitem_id__in=ids).values_list(
+        "backlogitem_id", "label__name"
+    ):
+        labels[item_id].append(name)
+    objectives: dict[Any, list[str]] = defaultdict(list)
+    for item_id, objective_id in BacklogItem.objectives.through.objects.filter(backlogitem_id__in=ids).values_list(
+        "backlogitem_id", "objective_id"
+    ):
+        objectives[item_id].append(str(objective_id))
+    for row in rows:
+        row.project = project
+        row.label_names = labels.get(row.pk, [])
+        row.objective_ids = objectives.get(row.pk, [])
+
+
 class ProjectItemsMixin(ApiView):
     project: Project
 
@@ -166,7 +196,7 @@ class ItemListView(ProjectItemsMixin):
     def get_queryset(self) -> QuerySet[BacklogItem]:
         if getattr(self, "swagger_fake_view", False):
             return BacklogItem.objects.none()
-        return item_queryset().filter(project=self.project)
+        return item_list_queryset(self.project)
 
     @extend_schema(
         summary="List the backlog",
@@ -184,6 +214,7 @@ class ItemListView(ProjectItemsMixin):
             queryset = queryset.filter(deleted_at__isnull=True)
             ordering = ordering_of(request, ITEM_ORDERINGS, "rank")
         rows = self.paginator.paginate(queryset, request, ordering)
+        attach_list_relations(rows, self.project)
         data = ItemSerializer(rows, many=True, context={"request": request}).data
         return self.paginator.get_paginated_response(data)
 
