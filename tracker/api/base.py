@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -16,7 +17,7 @@ from rest_framework.response import Response
 from tracker.access import Actor, actor_for
 from tracker.api.authentication import token_of
 from tracker.api.exceptions import PayloadTooLarge
-from tracker.api.filters import in_utc
+from tracker.api.filters import in_utc, ordering_of
 from tracker.api.idempotency import idempotency_key, idempotent
 from tracker.api.pagination import KeysetPagination
 from tracker.models import TokenScope, Workspace
@@ -140,6 +141,22 @@ class ApiView(generics.GenericAPIView):
         return Response(data, status=code, headers={"ETag": etag(version)})
 
     # --- Delta sync -----------------------------------------------------------------------
+
+    def page_of(
+        self, queryset: QuerySet[Any], orderings: dict[str, tuple[str, ...]], default: str, *, live: Q | None = None
+    ) -> list[Any]:
+        """One page of a list. With `?updated_since=`: every change since then, tombstones
+        included, in (updated_at, id) order and held back by the settle window. Without it:
+        the live rows (`live`) in the order `?ordering=` names."""
+        since = self.updated_since()
+        if since is not None:
+            queryset = queryset.filter(updated_at__gte=since, updated_at__lt=settle_horizon())
+            ordering: tuple[str, ...] = UPDATED_SINCE_ORDER
+        else:
+            if live is not None:
+                queryset = queryset.filter(live)
+            ordering = ordering_of(self.request, orderings, default)
+        return self.paginator.paginate(queryset, self.request, ordering)
 
     def updated_since(self) -> datetime | None:
         raw = self.request.query_params.get("updated_since")

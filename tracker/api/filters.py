@@ -4,6 +4,7 @@ from datetime import UTC
 from typing import Any
 
 import django_filters as df
+from django import forms
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
@@ -24,15 +25,24 @@ from tracker.models import (
 )
 
 
+class UtcIsoDateTimeField(df.fields.IsoDateTimeField):
+    """Parses ISO 8601 and returns the same instant in UTC: PostgreSQL refuses offsets
+    beyond ±15:59 that ISO 8601 (and Python) accept, so `+20:11` must not reach it."""
+
+    def to_python(self, value: Any) -> Any:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError("A date-time between the years 1 and 9999.") from None
+
+
 class UtcDateTimeFilter(df.IsoDateTimeFilter):
-    """An ISO 8601 date-time compared in UTC.
+    """A date-time filter compared in UTC; a bad value is an error named after the parameter."""
 
-    PostgreSQL refuses offsets beyond ±15:59 in a literal, so `2026-01-01T00:00+20:11`
-    (valid ISO 8601) would reach the database as an error: convert first.
-    """
-
-    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
-        return super().filter(qs, in_utc(value, self.field_name))
+    field_class = UtcIsoDateTimeField
 
 
 def in_utc(value: Any, name: str) -> Any:

@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.access import Action
-from tracker.api.base import UPDATED_SINCE_ORDER, ApiView, settle_horizon
-from tracker.api.filters import CUSTOMER_ORDERINGS, CustomerFilter, ordering_of
+from tracker.api.base import ApiView
+from tracker.api.filters import CUSTOMER_ORDERINGS, CustomerFilter
 from tracker.api.serializers.feedback import CustomerSerializer, CustomerUpsertSerializer, CustomerWriteSerializer
 from tracker.api.views.common import (
     IDEMPOTENCY_KEY,
@@ -89,13 +89,7 @@ class CustomerListView(CustomersMixin):
     )
     def get(self, request: Request, ws: str) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        since = self.updated_since()
-        if since is not None:
-            queryset = queryset.filter(updated_at__gte=since, updated_at__lt=settle_horizon())
-            ordering: tuple[str, ...] = UPDATED_SINCE_ORDER
-        else:
-            ordering = ordering_of(request, CUSTOMER_ORDERINGS, "name")
-        rows = self.paginator.paginate(queryset, request, ordering)
+        rows = self.page_of(queryset, CUSTOMER_ORDERINGS, "name")
         return self.paginator.get_paginated_response(CustomerSerializer(rows, many=True).data)
 
     @extend_schema(

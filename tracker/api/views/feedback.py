@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.access import Action
-from tracker.api.base import UPDATED_SINCE_ORDER, ApiView, settle_horizon
-from tracker.api.filters import FEEDBACK_ORDERINGS, FeedbackFilter, ordering_of
+from tracker.api.base import ApiView
+from tracker.api.filters import FEEDBACK_ORDERINGS, FeedbackFilter
 from tracker.api.refs import resolve_customers
 from tracker.api.serializers.common import BulkResultSerializer
 from tracker.api.serializers.feedback import (
@@ -145,13 +145,7 @@ class FeedbackListView(FeedbackMixin):
     )
     def get(self, request: Request, ws: str) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        since = self.updated_since()
-        if since is not None:
-            queryset = queryset.filter(updated_at__gte=since, updated_at__lt=settle_horizon())
-            ordering: tuple[str, ...] = UPDATED_SINCE_ORDER
-        else:
-            ordering = ordering_of(request, FEEDBACK_ORDERINGS, "-received_at")
-        rows = self.paginator.paginate(queryset, request, ordering)
+        rows = self.page_of(queryset, FEEDBACK_ORDERINGS, "-received_at")
         return self.paginator.get_paginated_response(FeedbackSerializer(rows, many=True).data)
 
     @extend_schema(

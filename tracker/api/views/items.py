@@ -3,7 +3,7 @@
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -13,9 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.access import Action
-from tracker.api.base import UPDATED_SINCE_ORDER, ApiView, settle_horizon
+from tracker.api.base import ApiView
 from tracker.api.exceptions import flatten
-from tracker.api.filters import ITEM_ORDERINGS, ItemFilter, ordering_of
+from tracker.api.filters import ITEM_ORDERINGS, ItemFilter
 from tracker.api.refs import resolve_item_refs
 from tracker.api.serializers.common import BulkResultSerializer
 from tracker.api.serializers.items import (
@@ -206,14 +206,7 @@ class ItemListView(ProjectItemsMixin):
     )
     def get(self, request: Request, ws: str, key: str) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        since = self.updated_since()
-        if since is not None:
-            queryset = queryset.filter(updated_at__gte=since, updated_at__lt=settle_horizon())
-            ordering: tuple[str, ...] = UPDATED_SINCE_ORDER
-        else:
-            queryset = queryset.filter(deleted_at__isnull=True)
-            ordering = ordering_of(request, ITEM_ORDERINGS, "rank")
-        rows = self.paginator.paginate(queryset, request, ordering)
+        rows = self.page_of(queryset, ITEM_ORDERINGS, "rank", live=Q(deleted_at__isnull=True))
         attach_list_relations(rows, self.project)
         data = ItemSerializer(rows, many=True, context={"request": request}).data
         return self.paginator.get_paginated_response(data)

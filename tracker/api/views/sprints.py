@@ -12,8 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.access import Action
-from tracker.api.base import UPDATED_SINCE_ORDER, ApiView, settle_horizon
-from tracker.api.filters import SPRINT_ORDERINGS, SprintFilter, ordering_of
+from tracker.api.base import ApiView
+from tracker.api.filters import SPRINT_ORDERINGS, SprintFilter
 from tracker.api.serializers.planning import SprintCloseSerializer, SprintSerializer, SprintWriteSerializer
 from tracker.api.views.common import (
     IDEMPOTENCY_KEY,
@@ -89,13 +89,7 @@ class SprintListView(ProjectSprintsMixin):
     )
     def get(self, request: Request, ws: str, key: str) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        since = self.updated_since()
-        if since is not None:
-            queryset = queryset.filter(updated_at__gte=since, updated_at__lt=settle_horizon())
-            ordering: tuple[str, ...] = UPDATED_SINCE_ORDER
-        else:
-            ordering = ordering_of(request, SPRINT_ORDERINGS, "-number")
-        rows = self.paginator.paginate(queryset, request, ordering)
+        rows = self.page_of(queryset, SPRINT_ORDERINGS, "-number")
         return self.paginator.get_paginated_response(SprintSerializer(rows, many=True).data)
 
     @extend_schema(
