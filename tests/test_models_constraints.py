@@ -50,3 +50,11 @@ def test_feedback_external_ids_are_unique_per_workspace_and_source(workspace):
 def test_a_duplicate_must_name_its_original(workspace):
     with pytest.raises(IntegrityError):
         f.FeedbackFactory(workspace=workspace, triage="duplicate")
+
+
+def test_every_model_is_in_the_admin():
+    from django.apps import apps
+    from django.contrib import admin
+
+    missing = [m.__name__ for m in apps.get_app_config("tracker").get_models() if m not in admin.site._registry]
+    assert missing == []

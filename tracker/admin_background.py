@@ -37,3 +37,41 @@ class BurndownPointAdmin(admin.ModelAdmin):
 class MetricRollupAdmin(admin.ModelAdmin):
     list_display = ["workspace", "project", "segment", "week", "feedback_count", "nps", "csat", "ces"]
     list_filter = ["segment", "workspace"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Bookkeeping rows the system writes; people look, they don't edit."""
+
+    def has_add_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+
+@admin.register(m.IdempotencyKey)
+class IdempotencyKeyAdmin(ReadOnlyAdmin):
+    list_display = ["key", "scope", "status_code", "created_at"]
+    search_fields = ["key"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(m.ImportChunk)
+class ImportChunkAdmin(ReadOnlyAdmin):
+    list_display = ["job", "seq"]
+    raw_id_fields = ["job"]
+    exclude = ["data"]
+
+
+@admin.register(m.TermStat)
+class TermStatAdmin(ReadOnlyAdmin):
+    list_display = ["term", "df", "workspace"]
+    list_filter = ["workspace"]
+    search_fields = ["term"]
+
+
+@admin.register(m.TermPosting)
+class TermPostingAdmin(ReadOnlyAdmin):
+    list_display = ["term", "feedback", "item", "weight"]
+    search_fields = ["term"]
+    raw_id_fields = ["feedback", "item"]
