@@ -136,3 +136,40 @@ def test_redis_down_then_up_nothing_is_lost(workspace, redis_broker):
     with worker(redis_broker):
         wait_for(lambda: TaskRecord.objects.get(pk=record.pk).state == TaskState.DONE, what="the swept task")
     assert Suggestion.objects.filter(feedback=feedback, similar_feedback=earlier).exists()
+
+
+def test_with_redis_down_the_web_form_and_the_api_still_take_feedback_and_suggest_once_it_is_back(
+    workspace, owner, redis_broker, client
+):
+    from django.core.cache import cache
+    from rest_framework.test import APIClient
+
+    from tracker.services.similarity import feedback_index
+    from tracker.services.tokens import token_create
+
+    earlier = Feedback.objects.create(
+        workspace=workspace, body="The app crashes on start", received_at="2024-01-01T00:00Z"
+    )
+    feedback_index([earlier])
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_create(workspace=workspace, user=owner, name='t').secret}")
+    cache.clear()
+    with broker(celery_app, DEAD_BROKER):
+        form = client.post(
+            f"/{workspace.slug}/feedback/new/",
+            {"name": "Ann", "email": "ann@example.com", "body": "The app crashes on start again", "website": ""},
+        )
+        created = api.post(
+            f"/api/v1/workspaces/{workspace.slug}/feedback/", {"body": "Crashes on start"}, format="json"
+        )
+    assert form.status_code == 200 and b"Thank you" in form.content
+    assert created.status_code == 201
+    assert Feedback.objects.filter(workspace=workspace).count() == 3
+    pending = TaskRecord.objects.filter(task="tracker.feedback_suggest_task", state=TaskState.PENDING)
+    assert pending.count() == 2
+    # Redis is back: the sweeper sends the pending work and a real worker runs it.
+    assert dispatch_sweep(min_age=0) == 2
+    done = TaskRecord.objects.filter(task="tracker.feedback_suggest_task", state=TaskState.DONE)
+    with worker(redis_broker):
+        wait_for(lambda: done.count() == 2, what="the swept suggestion tasks")
+    assert Suggestion.objects.filter(similar_feedback=earlier).exists()
