@@ -142,6 +142,13 @@ class ApiView(generics.GenericAPIView):
 
     # --- Delta sync -----------------------------------------------------------------------
 
+    def owned(self, queryset: QuerySet[Any], pk: Any, what: str) -> Any:
+        """This workspace's object with this id; 404 otherwise (another workspace's included)."""
+        found = queryset.filter(workspace=self.workspace, pk=pk).first()
+        if found is None:
+            raise Http404(f"No such {what}.")
+        return found
+
     def page_of(
         self, queryset: QuerySet[Any], orderings: dict[str, tuple[str, ...]], default: str, *, live: Q | None = None
     ) -> list[Any]:

@@ -173,9 +173,7 @@ class FeedbackSuggestionsView(ApiView):
     )
     def get(self, request: Request, ws: str, pk: Any) -> Response:
         self.actor.require(Action.VIEW_FEEDBACK)
-        feedback = Feedback.objects.filter(workspace=self.workspace, pk=pk).first()
-        if feedback is None:
-            raise Http404("No such feedback.")
+        feedback = self.owned(Feedback.objects, pk, "feedback")
         return Response(SuggestionsSerializer(suggestions_for(feedback)).data)
 
 
@@ -184,10 +182,7 @@ class DeliveriesMixin(WebhooksMixin):
     queryset = WebhookDelivery.objects.none()
 
     def webhook(self, pk: Any) -> Webhook:
-        webhook = Webhook.objects.filter(workspace=self.workspace, pk=pk).first()
-        if webhook is None:
-            raise Http404("No such webhook.")
-        return webhook
+        return self.owned(Webhook.objects, pk, "webhook")
 
 
 class DeliveryListView(DeliveriesMixin):

@@ -112,10 +112,7 @@ class CustomerListView(CustomersMixin):
 
 class CustomerDetailView(CustomersMixin):
     def customer(self, pk: Any) -> Customer:
-        customer = Customer.objects.filter(workspace=self.workspace, pk=pk).first()
-        if customer is None:
-            raise Http404("No such customer.")
-        return customer
+        return self.owned(Customer.objects, pk, "customer")
 
     @extend_schema(
         summary="Read a customer",

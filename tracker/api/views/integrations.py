@@ -101,10 +101,7 @@ class WebhookListView(WebhooksMixin):
 
 class WebhookDetailView(WebhooksMixin):
     def webhook(self, pk: Any) -> Webhook:
-        webhook = Webhook.objects.filter(workspace=self.workspace, pk=pk).first()
-        if webhook is None:
-            raise Http404("No such webhook.")
-        return webhook
+        return self.owned(Webhook.objects, pk, "webhook")
 
     @extend_schema(
         summary="A webhook",

@@ -3,7 +3,6 @@
 from collections import defaultdict
 from typing import Any
 
-from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -244,10 +243,7 @@ class ObjectiveDetailView(ApiView):
 
     def objective(self, pk: Any) -> Objective:
         self.actor.require(Action.VIEW_FEEDBACK)
-        objective = Objective.objects.filter(workspace=self.workspace, pk=pk).first()
-        if objective is None:
-            raise Http404("No such objective.")
-        return objective
+        return self.owned(Objective.objects, pk, "objective")
 
     @extend_schema(
         summary="An objective",
