@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,19 +25,13 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-SERVER_ENV = {
-    "DJANGO_SETTINGS_MODULE": "bench.settings",
-    "DEBUG": "0",
-    "SECRET_KEY": "load-test-only-secret-key-that-is-long-and-random-enough-7a6b5c4d3e",
-    "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "CONN_MAX_AGE": "600",
-}
+from bench import harness
+from bench.harness import ROOT, SERVER_ENV
+
 SLUG, KEY = "loadtest", "LOAD"
 
 
@@ -76,47 +69,11 @@ class Tally:
                 self.moves += 1
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """gunicorn on loopback, stopped on exit."""
-
-    def __init__(self, db_url: str, *, workers: int = 2, threads: int = 8) -> None:
-        self.db_url = db_url
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.args = ["-w", str(workers), "-k", "gthread", "--threads", str(threads)]
-        self.proc: subprocess.Popen | None = None
-
-    def __enter__(self) -> Server:
-        env = {**os.environ, **SERVER_ENV, "DATABASE_URL": self.db_url}
-        gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        self.proc = subprocess.Popen(
-            [gunicorn, "config.wsgi:application", *self.args, "-b", f"127.0.0.1:{self.port}",
-             "--log-level", "warning", "--timeout", "60"],
-            cwd=ROOT, env=env,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.2)
-        self.__exit__()
-        raise RuntimeError("gunicorn did not come up")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+def Server(db_url: str, *, workers: int = 2, threads: int = 8) -> harness.Server:  # noqa: N802 - the test imports it as a class
+    """gunicorn with threaded workers, as a site under mixed load would run."""
+    return harness.Server(
+        db_url, worker_args=["-w", str(workers), "-k", "gthread", "--threads", str(threads)], timeout=60
+    )
 
 
 def client_loop(base: str, secret: str, marker: str, index: int, stop_at: float, tally: Tally, seed: int) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import re
 import shutil
@@ -20,39 +19,24 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-PYTHON = sys.executable
+from bench import harness
+from bench.harness import PYTHON, ROOT, Result, Server
+from bench.reporting import NOTES_MARKER, data_sizes, fmt, report
+
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 BASE = f"http://127.0.0.1:{PORT}"
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/loopwise_bench"
 SERVER_ENV = {
-    "DJANGO_SETTINGS_MODULE": "bench.settings",
-    "DEBUG": "0",
-    "SECRET_KEY": "bench-only-secret-key-that-is-long-and-random-enough-4f9a8b7c6d5e",
-    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    **harness.SERVER_ENV,
     # Celery broker, results and cache for the server, the workers and this process.
     "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11"),
     # The throttle still runs on every request (its cost is real); the load just never hits it.
     "API_RATE_TOKEN": "10000000/min",
     "API_RATE_USER": "10000000/min",
 }
-
-
-@dataclass
-class Result:
-    name: str
-    budget: str
-    rps: float | None = None
-    p50: float | None = None
-    p95: float | None = None
-    ratio: float | None = None
-    passed: bool | None = None
-    detail: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def log(message: str) -> None:
@@ -230,35 +214,6 @@ def touch_items(project_key: str, count: int) -> str:
 # --- serving and load --------------------------------------------------------------------
 
 
-class Server:
-    def __init__(self, db_url: str) -> None:
-        self.db_url = db_url
-        self.proc: subprocess.Popen | None = None
-
-    def __enter__(self) -> Server:
-        env = {**os.environ, **SERVER_ENV, "DATABASE_URL": self.db_url, "CONN_MAX_AGE": "600"}
-        subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-        self.proc = subprocess.Popen(
-            [str(Path(PYTHON).parent / "gunicorn"), "config.wsgi:application", "-w", "2", "-k", "sync",
-             "-b", f"127.0.0.1:{PORT}", "--log-level", "warning", "--timeout", "120"],
-            cwd=ROOT, env=env,
-        )  # fmt: skip
-        import urllib.request
-
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{BASE}/healthz", timeout=1)  # noqa: S310 - loopback only
-                return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not come up")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
-
-
 def wrk(path: str, headers: dict[str, str], duration: int, connections: int) -> dict[str, float]:
     args = [
         "wrk",
@@ -378,7 +333,7 @@ def run(args: argparse.Namespace) -> list[Result]:
     results: list[Result] = Results()
     d, c = args.duration, args.connections
 
-    with Server(args.db):
+    with Server(args.db, port=PORT, env=SERVER_ENV, collectstatic=True):
         log("ceiling …")
         ceiling = wrk(f"/bench/ceiling/?project={shop.pk}", {}, d, c)
 
@@ -603,90 +558,6 @@ def background(args: argparse.Namespace, out: list[Result]) -> None:
         detail=f"round trip through the worker, one at a time; 300 at once: {rate1:,.0f}/s on one worker, "
         f"{rate2:,.0f}/s on two ({rate2 / rate1:.2f}×)",
     ))  # fmt: skip
-
-
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    mem = (
-        int(
-            next(
-                line.split()[1]
-                for line in Path("/proc/meminfo").read_text().splitlines()
-                if line.startswith("MemTotal")
-            )
-        )
-        // 1024
-        // 1024
-    )
-    pg = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "show server_version"], capture_output=True, text=True
-    ).stdout.strip()
-    return f"{os.cpu_count()} cores ({cpu}), {mem} GiB RAM, PostgreSQL {pg}, Python {platform.python_version()}, gunicorn 2 sync workers, wrk on the same machine"
-
-
-def data_sizes() -> str:
-    from tracker.models import BacklogItem, Customer, Feedback, FeedbackLink, Sprint, SprintState
-
-    acme = {"workspace__slug": "acme"}
-    return ", ".join(
-        f"{n:,} {label}"
-        for n, label in (
-            (BacklogItem.objects.filter(project__workspace__slug="acme").count(), "items"),
-            (Feedback.objects.filter(**acme).count(), "feedback"),
-            (Customer.objects.filter(**acme).count(), "customers"),
-            (FeedbackLink.objects.filter(**acme).count(), "feedback links"),
-            (
-                Sprint.objects.filter(project__workspace__slug="acme", state=SprintState.CLOSED).count(),
-                "closed sprints",
-            ),
-        )
-    )
-
-
-def build_line(timings: dict[str, float]) -> str:
-    total = timings.get("migrate", 0) + timings.get("seed", 0) + timings.get("reindex", 0)
-    reused = " (this run reused it)" if timings.get("reused") else ""
-    return (
-        f"Build{reused}: {total / 60:.1f} min — migrate {timings.get('migrate', 0):.0f} s, `seed_demo` "
-        f"{timings.get('seed', 0):.0f} s, `similarity_reindex` of the 200,000 feedback {timings.get('reindex', 0):.0f} s."
-    )
-
-
-# Everything below this line in docs/performance.md is written by hand and kept by each run.
-NOTES_MARKER = "<!-- Written by hand below; `make bench` rewrites only what is above. -->"
-
-
-def fmt(value: float | None, pattern: str) -> str:
-    return "—" if value is None else pattern.format(value)
-
-
-def report(results: list[Result], args: argparse.Namespace) -> str:
-    lines = [
-        "# Performance",
-        "",
-        f"Last run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()}.",
-        f"Data: `seed_demo --scale {args.scale}` ({args.sizes}). {build_line(args.timings)}",
-        f"Load: wrk, {args.connections} connections, {args.duration} s per scenario, over loopback. Ratios are throughput "
-        "divided by the ceiling's throughput in the same run; the ceiling is a bare Django view returning 100 rows from one "
-        "indexed query, served the same way. Reproduce with `make bench`.",
-        "",
-        "| scenario | budget | req/s | ratio | p50 ms | p95 ms | queries | result | notes |",
-        "|---|---|---:|---:|---:|---:|---:|---|---|",
-    ]
-    for r in results:
-        verdict = "—" if r.passed is None else ("met" if r.passed else "**missed**")
-        lines.append(
-            f"| {r.name} | {r.budget} | {fmt(r.rps, '{:,.0f}')} | {fmt(r.ratio, '{:.2f}')} | {fmt(r.p50, '{:.1f}')} | "
-            f"{fmt(r.p95, '{:.1f}')} | {r.extra.get('queries', '—')} | {verdict} | {r.detail} |"
-        )
-    return "\n".join(lines) + "\n"
 
 
 def main() -> int:
