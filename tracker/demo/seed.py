@@ -374,8 +374,8 @@ class Seeder(Planner):
                         number=number,
                         kind=item["kind"],
                         title=item["title"][:255],
-                        description=self.describe(item),
-                        acceptance_criteria=self.criteria(item),
+                        description=texts.item_description(item),
+                        acceptance_criteria=texts.item_criteria(item),
                         status=item["status"],
                         priority=item["priority"],
                         estimate=item["estimate"],
@@ -451,20 +451,6 @@ class Seeder(Planner):
         through_objectives.objects.bulk_create(objective_links, batch_size=5000)
         # Auto-timestamps: make creation time believable.
         self.item_rows = rows
-
-    def describe(self, item: dict) -> str:
-        if item["theme"] is None:
-            return f"Internal work: {item['title'].lower()}.\n\n- keep the change small\n- measure before and after"
-        return (
-            f"Customers keep telling us about this. **Why:** {item['title'].lower()} is one of the most "
-            f"repeated problems in the inbox.\n\n**What done looks like**\n\n- the problem no longer appears in new feedback\n"
-            f"- customers who asked hear back from us"
-        )
-
-    def criteria(self, item: dict) -> str:
-        if item["kind"] in (ItemKind.EPIC, ItemKind.SPIKE):
-            return ""
-        return "- [ ] works on web and mobile\n- [ ] covered by tests\n- [ ] release note written"
 
     def write_history_and_sprints(self, ws: Workspace, plans: list[dict], users: dict) -> None:
         rng = self.rng

@@ -444,3 +444,19 @@ OBJECTIVES = [
     ("Board-ready reporting", "Hours to prepare the board pack", 16, 2),
     ("Lift NPS among end customers", "NPS", 18, 35),
 ]
+
+
+def item_description(item: dict) -> str:
+    if item["theme"] is None:
+        return f"Internal work: {item['title'].lower()}.\n\n- keep the change small\n- measure before and after"
+    return (
+        f"Customers keep telling us about this. **Why:** {item['title'].lower()} is one of the most "
+        f"repeated problems in the inbox.\n\n**What done looks like**\n\n- the problem no longer appears in new feedback\n"
+        f"- customers who asked hear back from us"
+    )
+
+
+def item_criteria(item: dict) -> str:
+    if item["kind"] in ("epic", "spike"):
+        return ""
+    return "- [ ] works on web and mobile\n- [ ] covered by tests\n- [ ] release note written"
