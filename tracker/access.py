@@ -165,15 +165,3 @@ def workspaces_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Workspace]
     if not user.is_authenticated:
         return Workspace.objects.none()
     return Workspace.objects.filter(memberships__user=user).order_by("slug")
-
-
-def ensure_same_workspace(actor: Actor, *objects: Any) -> None:
-    """404 when any object (with workspace_id or project.workspace_id) is outside the actor's workspace."""
-    for obj in objects:
-        if obj is None:
-            continue
-        ws_id = getattr(obj, "workspace_id", None)
-        if ws_id is None and hasattr(obj, "project"):
-            ws_id = obj.project.workspace_id
-        if ws_id != actor.workspace.pk:
-            raise Http404("Not found.")

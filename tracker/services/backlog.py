@@ -329,7 +329,7 @@ def _rebalance(project: Project) -> None:
     BacklogItem.objects.bulk_update(items, ["rank"], batch_size=1000)
 
 
-def _rank_between(project: Project, lower: int | None, upper: int | None) -> int | None:
+def _rank_between(lower: int | None, upper: int | None) -> int | None:
     if lower is None and upper is None:
         return RANK_GAP
     if lower is None:
@@ -388,7 +388,7 @@ def item_move(
                 upper = others.filter(rank__gt=anchor_rank).aggregate(m=Min("rank"))["m"]
         if (lower is None or lower < item.rank) and (upper is None or item.rank < upper):
             return item  # already there
-        new_rank = _rank_between(project, lower, upper)
+        new_rank = _rank_between(lower, upper)
         if new_rank is not None:
             break
         if attempt == 1:  # pragma: no cover - a fresh rebalance always leaves gaps

@@ -29,10 +29,3 @@ def comment_create(*, item: BacklogItem, actor: AbstractBaseUser, body: str) -> 
         changes={"comment": (None, str(comment.pk))},
     )
     return comment
-
-
-@transaction.atomic
-def comment_delete(*, comment: Comment, actor: AbstractBaseUser) -> None:
-    if comment.author_id != actor.pk:
-        raise ValidationError({"comment": "Only the author can delete a comment."})
-    comment.delete()
