@@ -15,7 +15,10 @@ from tracker.services.imports import import_start
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(os.environ.get("LOOPWISE_SCREENSHOTS") != "1", reason="set LOOPWISE_SCREENSHOTS=1"),
+    pytest.mark.skipif(
+        os.environ.get("LOOPWISE_SCREENSHOTS") != "1",
+        reason="takes the README screenshots; run `make screenshots` (sets LOOPWISE_SCREENSHOTS=1)",
+    ),
 ]
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 REVIEWS = b"""\
