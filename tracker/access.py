@@ -23,7 +23,7 @@ page. Reading any of it takes VIEW_FEEDBACK, which guests never have.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -74,13 +74,27 @@ ADMIN_ROLES = frozenset({WorkspaceRole.OWNER, WorkspaceRole.ADMIN})
 
 @dataclass
 class Actor:
-    """A user acting in one workspace: their roles, loaded once per request."""
+    """A user acting in one workspace: their roles, loaded once per request.
+
+    The project roles are read on first use (one query): most requests of admins and members
+    never need them, and a list request pays for every query it makes.
+    """
 
     user: AbstractBaseUser | AnonymousUser
     workspace: Workspace
     role: str
-    project_roles: dict[Any, str] = field(default_factory=dict)
     read_only: bool = False
+    _project_roles: dict[Any, str] | None = None
+
+    @property
+    def project_roles(self) -> dict[Any, str]:
+        if self._project_roles is None:
+            self._project_roles = dict(
+                ProjectMembership.objects.filter(project__workspace=self.workspace, user=self.user).values_list(
+                    "project_id", "role"
+                )
+            )
+        return self._project_roles
 
     @property
     def is_admin(self) -> bool:
@@ -140,17 +154,22 @@ class Actor:
         return project
 
 
-def actor_for(user: AbstractBaseUser | AnonymousUser, workspace: Workspace, *, read_only: bool = False) -> Actor:
-    """The actor for a member of `workspace`; 404 for anyone else. Two queries."""
+def actor_for(
+    user: AbstractBaseUser | AnonymousUser,
+    workspace: Workspace,
+    *,
+    read_only: bool = False,
+    role: str | None = None,
+) -> Actor:
+    """The actor for a member of `workspace`; 404 for anyone else. One query, none when the
+    caller already read the user's workspace `role` (an API token carries it)."""
     if not user.is_authenticated:
         raise Http404("No such workspace.")
-    membership = Membership.objects.filter(workspace=workspace, user=user).only("role").first()
-    if membership is None:
+    if role is None:
+        role = Membership.objects.filter(workspace=workspace, user=user).values_list("role", flat=True).first()
+    if role is None:
         raise Http404("No such workspace.")
-    roles = dict(
-        ProjectMembership.objects.filter(project__workspace=workspace, user=user).values_list("project_id", "role")
-    )
-    return Actor(user=user, workspace=workspace, role=membership.role, project_roles=roles, read_only=read_only)
+    return Actor(user=user, workspace=workspace, role=role, read_only=read_only)
 
 
 def workspace_actor(user: AbstractBaseUser | AnonymousUser, slug: str, *, read_only: bool = False) -> Actor:

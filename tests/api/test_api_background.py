@@ -101,8 +101,8 @@ def test_the_import_list_runs_a_fixed_number_of_queries(po_api, workspace, size)
     po_api.get(IMPORTS)  # warm up: the token's last use is recorded once a minute
     with CaptureQueriesContext(connection) as ctx:
         assert po_api.get(IMPORTS, {"page_size": 100}).status_code == 200
-    # token, workspace, membership, project roles (4); jobs with projects (1)
-    assert len(ctx.captured_queries) == 5
+    # token with its workspace and role (1); jobs with projects (1)
+    assert len(ctx.captured_queries) == 2
 
 
 # --- Suggestions ------------------------------------------------------------------------
@@ -190,8 +190,8 @@ def test_the_delivery_log_runs_a_fixed_number_of_queries(admin_api, workspace, s
     admin_api.get(url)
     with CaptureQueriesContext(connection) as ctx:
         assert admin_api.get(url, {"page_size": 100}).status_code == 200
-    # token, workspace, membership, project roles (4); webhook (1); deliveries (1)
-    assert len(ctx.captured_queries) == 6
+    # token with its workspace and role (1); webhook (1); deliveries (1)
+    assert len(ctx.captured_queries) == 3
 
 
 def test_the_new_endpoints_are_in_the_schema(db):

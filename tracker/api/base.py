@@ -69,13 +69,18 @@ class ApiView(generics.GenericAPIView):
         slug = kwargs.get("ws")
         if slug is not None:
             token = token_of(request)
-            workspace = Workspace.objects.filter(slug=slug).first()
-            if workspace is None or (token is not None and token.workspace_id != workspace.pk):
-                raise Http404("No such workspace.")
+            if token is not None:
+                # The token's own query read its workspace and its user's role there.
+                if token.workspace.slug != slug or token.member_role is None:
+                    raise Http404("No such workspace.")
+                workspace, role = token.workspace, token.member_role
+            else:
+                workspace, role = Workspace.objects.filter(slug=slug).first(), None
+                if workspace is None:
+                    raise Http404("No such workspace.")
             self.workspace = workspace
-            self.actor = actor_for(
-                request.user, workspace, read_only=token is not None and token.scope == TokenScope.READ
-            )
+            read_only = token is not None and token.scope == TokenScope.READ
+            self.actor = actor_for(request.user, workspace, read_only=read_only, role=role)
 
     def max_body(self) -> int:
         """The largest body this view accepts (file uploads raise it)."""

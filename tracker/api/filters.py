@@ -6,6 +6,7 @@ from typing import Any
 import django_filters as df
 from django import forms
 from django.db.models import Q, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 
 from tracker.models import (
@@ -52,6 +53,22 @@ def in_utc(value: Any, name: str) -> Any:
         return value.astimezone(UTC)
     except (OverflowError, ValueError) as exc:
         raise ValidationError({name: ["A date-time between the years 1 and 9999."]}) from exc
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter, skipped when the request names none of the list's filters.
+
+    Building a FilterSet deep-copies every filter and validates a form: about a millisecond,
+    a fifth of an unfiltered page of 100 items, for a queryset it would return unchanged.
+    """
+
+    def filter_queryset(self, request: Any, queryset: QuerySet, view: Any) -> QuerySet:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and not any(
+            name in request.query_params for name in filterset_class.base_filters
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 def ordering_of(request: Any, allowed: dict[str, tuple[str, ...]], default: str) -> tuple[str, ...]:

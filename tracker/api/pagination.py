@@ -88,6 +88,8 @@ class KeysetPagination(BasePagination):
         return rows
 
     def cursor_values(self, row: Any) -> list[Any]:
+        if isinstance(row, dict):  # a values() page
+            return [row[name.lstrip("-")] for name in self.ordering]
         return [getattr(row, name.lstrip("-")) for name in self.ordering]
 
     def next_link(self) -> str | None:

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from tracker.models import ApiToken, Membership, TokenScope, Workspace
@@ -62,12 +62,16 @@ def token_create(
 
 
 def token_authenticate(secret: str) -> ApiToken | None:
-    """The live token with this secret, or None. One query (by the unique hash)."""
+    """The live token with this secret, or None. One query (by the unique hash), which also
+    reads its user, its workspace and the user's role there (`member_role`, None once the
+    user has left the workspace)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     digest = token_hash(secret)
+    role = Membership.objects.filter(workspace=OuterRef("workspace"), user=OuterRef("user")).values("role")[:1]
     token = (
         ApiToken.objects.select_related("user", "workspace")
+        .annotate(member_role=Subquery(role))
         .filter(key_hash=digest, revoked_at__isnull=True, user__is_active=True)
         .first()
     )

@@ -1,12 +1,18 @@
 """Backlog items: what a client sends and what it gets back."""
 
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
+from django.db.models import F, OuterRef, QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tracker.api.serializers.common import StrictSerializer, absolute
-from tracker.models import BacklogItem, Comment, ItemKind, ItemStatus, Priority
+from tracker.models import BacklogItem, Comment, ItemKind, ItemStatus, Priority, Project
+from tracker.models.expressions import ListOf
 from tracker.services.sync import MAX_BATCH
 
 
@@ -42,9 +48,6 @@ class ItemSerializer(serializers.ModelSerializer):
         return absolute(self.context.get("request"), path)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
-    # Lists fetch the related numbers and names as columns (api.views.items.item_list_queryset
-    # and attach_list_relations); a single item has its related objects instead.
-
     def get_epic(self, item: BacklogItem) -> str | None:
         if not item.epic_id:
             return None
@@ -75,6 +78,90 @@ class ItemSerializer(serializers.ModelSerializer):
 
     def get_deleted(self, item: BacklogItem) -> bool:
         return item.deleted_at is not None
+
+
+# --- Lists ------------------------------------------------------------------------------
+# A page of 100 items through ItemSerializer cost about 25 ms of Python (a model instance, its
+# related instances and 28 field objects per row); a list is the hot path of every sync client.
+# Lists therefore read exactly the columns they send, with the epic and sprint numbers, the
+# assignee's name, the label names and the objective ids in the same one query, and turn each
+# row into the same JSON ItemSerializer gives (tests/api/test_api_item_list_rows.py holds the
+# two to each other). ItemSerializer stays the schema and the single-item representation.
+
+LIST_COLUMNS = (
+    "id", "number", "title", "kind", "status", "priority", "estimate", "rank", "description",
+    "acceptance_criteria", "epic_id", "epic_number", "sprint_id", "sprint_number", "assignee_id", "assignee_name",
+    "label_names", "objective_ids", "source", "external_id", "feedback_count", "customer_count", "impact_score",
+    "version", "created_at", "updated_at", "done_at", "deleted_at",
+)  # fmt: skip
+ONE_PLACE = Decimal("0.1")
+
+
+def item_list_rows(queryset: QuerySet[BacklogItem]) -> QuerySet[BacklogItem]:
+    """`queryset` as plain rows carrying everything `item_list_data` sends."""
+    labels = BacklogItem.labels.through.objects.filter(backlogitem_id=OuterRef("pk"))
+    objectives = BacklogItem.objectives.through.objects.filter(backlogitem_id=OuterRef("pk"))
+    return queryset.annotate(
+        epic_number=F("epic__number"),
+        sprint_number=F("sprint__number"),
+        assignee_name=F("assignee__username"),
+        label_names=ListOf(labels, "label__name"),
+        objective_ids=ListOf(objectives, "objective_id"),
+    ).values(*LIST_COLUMNS)
+
+
+def _datetime(value: Any, tz: Any) -> str | None:
+    """As DRF's DateTimeField writes it: ISO 8601 in the current time zone, UTC as `Z`."""
+    if value is None:
+        return None
+    text = value.astimezone(tz).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _uuid(value: Any) -> str:
+    return str(value if isinstance(value, UUID) else UUID(str(value)))
+
+
+def item_list_data(rows: Iterable[dict[str, Any]], *, project: Project, request: Any) -> list[dict[str, Any]]:
+    """Rows of `item_list_rows` as ItemSerializer represents them."""
+    tz = timezone.get_current_timezone()
+    prefix = f"{project.key}-"
+    url = absolute(request, f"/{project.workspace.slug}/{project.key}/items/")
+    out = []
+    for r in rows:
+        number = r["number"]
+        estimate = r["estimate"]
+        out.append({
+            "id": str(r["id"]),
+            "key": f"{prefix}{number}",
+            "number": number,
+            "url": f"{url}{number}/",
+            "title": r["title"],
+            "kind": r["kind"],
+            "status": r["status"],
+            "priority": r["priority"],
+            "estimate": None if estimate is None else f"{estimate.quantize(ONE_PLACE):f}",
+            "rank": r["rank"],
+            "description": r["description"],
+            "acceptance_criteria": r["acceptance_criteria"],
+            "epic": f"{prefix}{r['epic_number']}" if r["epic_id"] else None,
+            "sprint": r["sprint_number"] if r["sprint_id"] else None,
+            "assignee": r["assignee_name"] if r["assignee_id"] else None,
+            "labels": sorted(r["label_names"]),
+            "objectives": sorted(_uuid(o) for o in r["objective_ids"]),
+            "source": r["source"],
+            "external_id": r["external_id"],
+            "feedback_count": r["feedback_count"],
+            "customer_count": r["customer_count"],
+            "impact": float(r["impact_score"]),
+            "version": r["version"],
+            "created_at": _datetime(r["created_at"], tz),
+            "updated_at": _datetime(r["updated_at"], tz),
+            "done_at": _datetime(r["done_at"], tz),
+            "deleted": r["deleted_at"] is not None,
+            "deleted_at": _datetime(r["deleted_at"], tz),
+        })  # fmt: skip
+    return out
 
 
 class ItemWriteSerializer(StrictSerializer):

@@ -4,7 +4,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -12,7 +11,7 @@ from rest_framework.response import Response
 
 from tracker.access import Action
 from tracker.api.base import ApiView
-from tracker.api.filters import CUSTOMER_ORDERINGS, CustomerFilter
+from tracker.api.filters import CUSTOMER_ORDERINGS, CustomerFilter, FilterBackend
 from tracker.api.serializers.feedback import CustomerSerializer, CustomerUpsertSerializer, CustomerWriteSerializer
 from tracker.api.views.common import (
     IDEMPOTENCY_KEY,
@@ -73,7 +72,7 @@ class CustomersMixin(ApiView):
 
 
 class CustomerListView(CustomersMixin):
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = CustomerFilter
 
     def get_queryset(self) -> QuerySet[Customer]:

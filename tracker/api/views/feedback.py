@@ -4,7 +4,6 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -12,7 +11,7 @@ from rest_framework.response import Response
 
 from tracker.access import Action
 from tracker.api.base import ApiView
-from tracker.api.filters import FEEDBACK_ORDERINGS, FeedbackFilter
+from tracker.api.filters import FEEDBACK_ORDERINGS, FeedbackFilter, FilterBackend
 from tracker.api.refs import resolve_customers
 from tracker.api.serializers.common import BulkResultSerializer
 from tracker.api.serializers.feedback import (
@@ -129,7 +128,7 @@ class FeedbackMixin(ApiView):
 
 
 class FeedbackListView(FeedbackMixin):
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = FeedbackFilter
 
     def get_queryset(self) -> QuerySet[Feedback]:

@@ -1,11 +1,9 @@
 """Backlog items: list, create, read, edit, delete, move, upsert by external id, bulk."""
 
-from collections import defaultdict
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -15,7 +13,7 @@ from rest_framework.response import Response
 from tracker.access import Action
 from tracker.api.base import ApiView
 from tracker.api.exceptions import flatten
-from tracker.api.filters import ITEM_ORDERINGS, ItemFilter
+from tracker.api.filters import ITEM_ORDERINGS, FilterBackend, ItemFilter
 from tracker.api.refs import resolve_item_refs
 from tracker.api.serializers.common import BulkResultSerializer
 from tracker.api.serializers.items import (
@@ -26,6 +24,8 @@ from tracker.api.serializers.items import (
     ItemSerializer,
     ItemUpsertSerializer,
     MoveSerializer,
+    item_list_data,
+    item_list_rows,
 )
 from tracker.api.views.common import (
     BATCH_ERRORS,
@@ -133,35 +133,6 @@ def item_queryset() -> QuerySet[BacklogItem]:
     )
 
 
-def item_list_queryset(project: Project) -> QuerySet[BacklogItem]:
-    """A project's items for a list: the epic and sprint numbers and the assignee's name come
-    as columns of the one row query, not as related model instances (building three extra
-    instances per row was most of a page's cost; docs/performance.md)."""
-    return BacklogItem.objects.filter(project=project).annotate(
-        epic_number=F("epic__number"), sprint_number=F("sprint__number"), assignee_name=F("assignee__username")
-    )
-
-
-def attach_list_relations(rows: list[BacklogItem], project: Project) -> None:
-    """Give a page of items their project and their label names and objective ids, in one
-    query each (a prefetch builds a related manager and a queryset per row)."""
-    ids = [row.pk for row in rows]
-    labels: dict[Any, list[str]] = defaultdict(list)
-    for item_id, name in BacklogItem.labels.through.objects.filter(backlogitem_id__in=ids).values_list(
-        "backlogitem_id", "label__name"
-    ):
-        labels[item_id].append(name)
-    objectives: dict[Any, list[str]] = defaultdict(list)
-    for item_id, objective_id in BacklogItem.objectives.through.objects.filter(backlogitem_id__in=ids).values_list(
-        "backlogitem_id", "objective_id"
-    ):
-        objectives[item_id].append(str(objective_id))
-    for row in rows:
-        row.project = project
-        row.label_names = labels.get(row.pk, [])
-        row.objective_ids = objectives.get(row.pk, [])
-
-
 class ProjectItemsMixin(ApiView):
     project: Project
 
@@ -190,13 +161,13 @@ class ProjectItemsMixin(ApiView):
 class ItemListView(ProjectItemsMixin):
     serializer_class = ItemSerializer
     queryset = BacklogItem.objects.none()  # the schema's model; requests use get_queryset
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = ItemFilter
 
     def get_queryset(self) -> QuerySet[BacklogItem]:
         if getattr(self, "swagger_fake_view", False):
             return BacklogItem.objects.none()
-        return item_list_queryset(self.project)
+        return BacklogItem.objects.filter(project=self.project)
 
     @extend_schema(
         summary="List the backlog",
@@ -206,10 +177,8 @@ class ItemListView(ProjectItemsMixin):
     )
     def get(self, request: Request, ws: str, key: str) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        rows = self.page_of(queryset, ITEM_ORDERINGS, "rank", live=Q(deleted_at__isnull=True))
-        attach_list_relations(rows, self.project)
-        data = ItemSerializer(rows, many=True, context={"request": request}).data
-        return self.paginator.get_paginated_response(data)
+        rows = self.page_of(item_list_rows(queryset), ITEM_ORDERINGS, "rank", live=Q(deleted_at__isnull=True))
+        return self.paginator.get_paginated_response(item_list_data(rows, project=self.project, request=request))
 
     @extend_schema(
         summary="Create an item",

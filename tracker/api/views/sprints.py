@@ -4,7 +4,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
@@ -13,7 +12,7 @@ from rest_framework.response import Response
 
 from tracker.access import Action
 from tracker.api.base import ApiView
-from tracker.api.filters import SPRINT_ORDERINGS, SprintFilter
+from tracker.api.filters import SPRINT_ORDERINGS, FilterBackend, SprintFilter
 from tracker.api.serializers.planning import SprintCloseSerializer, SprintSerializer, SprintWriteSerializer
 from tracker.api.views.common import (
     IDEMPOTENCY_KEY,
@@ -72,7 +71,7 @@ class ProjectSprintsMixin(ApiView):
 
 class SprintListView(ProjectSprintsMixin):
     serializer_class = SprintSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = SprintFilter
     queryset = Sprint.objects.none()
 
