@@ -1,8 +1,8 @@
 """python manage.py seed_demo [--seed N] [--scale N] [--password P] [--reset]"""
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
 
+from tracker.dbstats import refresh_statistics
 from tracker.demo.seed import DEMO_USERS, Seeder
 from tracker.models import Workspace
 
@@ -29,12 +29,7 @@ class Command(BaseCommand):
             seed=options["seed"], scale=options["scale"], password=options["password"], out=self.stdout.write
         )
         report = seeder.run()
-        if connection.vendor == "postgresql":
-            # Planner statistics for the rows just loaded: until autovacuum gets round to it,
-            # the planner thinks the tables are empty and picks sorts and nested loops that
-            # are 10-100x slower at scale (docs/performance.md).
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+        refresh_statistics()
         counts = ", ".join(f"{n:,} {name}" for name, n in report.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Seeded acme and globex in {report.seconds}s: {counts}."))
         self.stdout.write(f"Demo logins (password {options['password']!r}): {', '.join(DEMO_USERS)}")

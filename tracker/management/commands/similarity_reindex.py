@@ -3,8 +3,8 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 
+from tracker.dbstats import refresh_statistics
 from tracker.models import Workspace
 from tracker.services.similarity import suggestions_rebuild, workspace_reindex
 
@@ -31,15 +31,7 @@ class Command(BaseCommand):
         for ws in workspaces:
             count = workspace_reindex(workspace_id=ws.pk)
             self.stdout.write(f"{ws.slug}: indexed {count} documents")
-            analyze_postings()
+            refresh_statistics("tracker_termposting", "tracker_termstat")
             if suggest > 0:
                 done = suggestions_rebuild(workspace_id=ws.pk, limit=suggest)
                 self.stdout.write(f"{ws.slug}: suggestions for {done} untriaged feedback")
-
-
-def analyze_postings() -> None:
-    """Fresh statistics for the postings just written, or the planner ranks suggestions with
-    the estimates of an empty table until autovacuum catches up."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE tracker_termposting, tracker_termstat")
