@@ -77,6 +77,22 @@ def test_linking_accepts_the_feedback_and_counts_it_on_the_item(workspace, proje
     assert (item.feedback_count, item.customer_count) == (1, 1) and item.impact_score > 0
 
 
+def test_an_item_keeps_the_segments_of_the_known_customers_behind_it(workspace, project, po):
+    from tracker.services.customers import customer_update
+
+    employee = f.CustomerFactory(workspace=workspace, segment="employee")
+    item = item_create(project=project, actor=po, title="VPN drops")
+    feedback_link(feedback=f.FeedbackFactory(workspace=workspace, customer=employee), item=item, actor=po)
+    feedback_link(feedback=f.FeedbackFactory(workspace=workspace, customer=None), item=item, actor=po)
+    item.refresh_from_db()
+    assert item.customer_segments == ["employee"]
+
+    customer_update(customer=employee, segment="management")
+
+    item.refresh_from_db()
+    assert item.customer_segments == ["management"]
+
+
 def test_linking_twice_updates_the_quote_instead_of_doubling(workspace, project):
     fb = f.FeedbackFactory(workspace=workspace)
     item = item_create(project=project, actor=None, title="X")

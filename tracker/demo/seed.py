@@ -387,6 +387,7 @@ class Seeder(Planner):
                         impact_score=impact.score,
                         feedback_count=impact.demand,
                         customer_count=impact.reach,
+                        customer_segments=impact.known_segments,
                         created_by=self.users["olivia"],
                     )
                 )

@@ -113,6 +113,10 @@ class BacklogItem(PublicModel):
     impact_score = models.FloatField(default=0)
     feedback_count = models.PositiveIntegerField(default=0)
     customer_count = models.PositiveIntegerField(default=0)
+    # The distinct segments of the known customers behind the item, sorted: the backlog, board
+    # and planning show them on every row (read through the links, 50 rows cost ~500 random
+    # reads of feedback and customers).
+    customer_segments = models.JSONField(default=list, blank=True)
 
     objects = BacklogItemQuerySet.as_manager()
 
@@ -132,6 +136,12 @@ class BacklogItem(PublicModel):
         ]
         indexes = [
             models.Index(fields=["project", "updated_at", "id"], name="item_project_updated"),
+            # The backlog's epic filter: a handful of epics among 10,000 items.
+            models.Index(
+                fields=["project", "rank"],
+                condition=Q(kind="epic", deleted_at__isnull=True),
+                name="item_live_epics",
+            ),
             models.Index(fields=["project", "status"], name="item_project_status"),
             models.Index(fields=["project", "-impact_score"], name="item_project_impact"),
             # The backlog page: its count reads only this index (status and kind included; the

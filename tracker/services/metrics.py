@@ -79,6 +79,11 @@ class Impact:
     customers: list[CustomerContribution] = field(default_factory=list)
     repeat_asks: float = 0.0
 
+    @property
+    def known_segments(self) -> list[str]:
+        """Segments of the identified customers, sorted (what BacklogItem.customer_segments holds)."""
+        return sorted(s for s in self.segments if s != UNATTRIBUTED)
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -184,7 +189,8 @@ def _impact_from_rows(rows: list[tuple], estimate: Decimal | None, seg_w: dict, 
 
 
 def items_refresh_impact(item_ids: Iterable[Any]) -> None:
-    """Store impact score and counts on the items (the backlog sorts by them).
+    """Store impact score, counts and customer segments on the items (the backlog sorts by
+    them and shows them on every row).
 
     The rows are locked before the links are counted, so a concurrent link to the same item
     is either counted here or recounts after us. An item whose numbers change gets a new
@@ -195,11 +201,11 @@ def items_refresh_impact(item_ids: Iterable[Any]) -> None:
         return
     with transaction.atomic():
         current = {
-            pk: (score, demand, reach)
-            for pk, score, demand, reach in BacklogItem.objects.select_for_update(no_key=True)
+            pk: (score, demand, reach, segments)
+            for pk, score, demand, reach, segments in BacklogItem.objects.select_for_update(no_key=True)
             .filter(pk__in=ids)
             .order_by("pk")
-            .values_list("pk", "impact_score", "feedback_count", "customer_count")
+            .values_list("pk", "impact_score", "feedback_count", "customer_count", "customer_segments")
         }
         now = timezone.now()
         changed = [
@@ -208,13 +214,16 @@ def items_refresh_impact(item_ids: Iterable[Any]) -> None:
                 impact_score=impact.score,
                 feedback_count=impact.demand,
                 customer_count=impact.reach,
+                customer_segments=impact.known_segments,
                 updated_at=now,
             )
             for item_id, impact in item_impacts(ids).items()
-            if current.get(item_id) != (impact.score, impact.demand, impact.reach)
+            if current.get(item_id) != (impact.score, impact.demand, impact.reach, impact.known_segments)
         ]
         BacklogItem.objects.bulk_update(
-            changed, ["impact_score", "feedback_count", "customer_count", "updated_at"], batch_size=1000
+            changed,
+            ["impact_score", "feedback_count", "customer_count", "customer_segments", "updated_at"],
+            batch_size=1000,
         )
 
 
