@@ -1,0 +1,37 @@
+"""The project's own template filters: review data carries keys and codes, pages show
+numbers and labels."""
+
+from datetime import date, datetime
+
+from tracker.models import Channel, Segment
+
+SEGMENT_LABELS = dict(Segment.choices) | {"unattributed": "Unattributed"}
+CHANNEL_LABELS = dict(Channel.choices)
+
+
+def key_number(key: str) -> str:
+    """'SHOP-12' → '12' (review data carries keys, URLs take numbers)."""
+    return str(key).rpartition("-")[2]
+
+
+def isodate(value: str | None) -> datetime | date | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def segment_label(value: str) -> str:
+    return SEGMENT_LABELS.get(value, value)
+
+
+def channel_label(value: str) -> str:
+    return CHANNEL_LABELS.get(value, value)
+
+
+def signed(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:+g}"
