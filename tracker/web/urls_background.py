@@ -7,7 +7,7 @@ import tracker.converters  # noqa: F401 - registers pkey
 from tracker.web import views_imports, views_settings
 
 # Not namespaced: tracker.urls includes this module beside tracker.web.urls, and one app
-# namespace cannot span two includes. Reverse these by plain name ({% url 'imports' ws %}).
+# namespace cannot span two includes. Reverse these by plain name (url('imports', ws)).
 
 urlpatterns = [
     path("<slug:ws>/imports/", views_imports.imports, name="imports"),
