@@ -74,6 +74,43 @@ def test_the_review_lists_much_requested_feedback_without_an_item(workspace, pro
     assert requested[0]["asks"] == 3
 
 
+def test_requested_feedback_skips_originals_already_linked_and_keeps_reading_past_them(
+    workspace, project, monkeypatch
+):
+    from tracker.services import review
+
+    monkeypatch.setattr(review, "REQUESTED_BATCH", 2)  # several rounds with little data
+    sprint, _ = build_sprint(workspace, project, 1, 0)
+    item = item_create(project=project, actor=None, title="Already planned")
+
+    def asked(times, body):
+        original = f.FeedbackFactory(workspace=workspace, body=body)
+        for _ in range(times):
+            feedback_mark_duplicate(feedback=f.FeedbackFactory(workspace=workspace), original=original, actor=None)
+        return original
+
+    for n in range(3):
+        feedback_link(feedback=asked(5 + n, f"Planned {n}"), item=item, actor=None)  # most asked, not open
+    asked(2, "Dark mode")
+    asked(4, "Export to Excel")
+    asked(1, "Bigger fonts")
+
+    requested = review.requested_without_item(workspace, 2)
+
+    assert [(r["title"], r["asks"]) for r in requested] == [("Export to Excel", 5), ("Dark mode", 3)]
+
+
+def test_the_page_version_keeps_a_few_quotes_and_counts_them_all(workspace, project):
+    sprint, _ = build_sprint(workspace, project, 2, 5)
+
+    review = sprint_review(sprint, quotes=2)
+
+    first, carried = review["problems_addressed"][0], review["carry_over"][0]
+    assert [fb["quote"] for fb in first["feedback"]] == ["quote 0-0", "quote 0-1"]
+    assert first["feedback_total"] == 5 and review["totals"]["customers_served"] == 5
+    assert len(carried["customers_waiting"]) == 2 and carried["waiting_count"] == 5
+
+
 def test_the_review_shows_the_segment_mix_against_the_target(workspace, project):
     sprint, _ = build_sprint(workspace, project, 3, 2)
     mix = {row["segment"]: row for row in sprint_review(sprint)["segment_mix"]}
@@ -94,7 +131,7 @@ def test_the_review_runs_a_constant_number_of_queries(
 ):
     sprint, _ = build_sprint(workspace, project, n_items, links)
     sprint = type(sprint).objects.select_related("project__workspace").get(pk=sprint.pk)
-    # items, links, objectives, burndown history, velocity, top open items,
-    # unlinked much-requested feedback, score deltas
-    with django_assert_max_num_queries(8):
+    # items, links (compact), quotes, objectives, burndown history, velocity, top open items,
+    # much-requested feedback with no item (duplicates counted, their originals), score deltas
+    with django_assert_max_num_queries(10):
         sprint_review(sprint)

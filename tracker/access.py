@@ -173,11 +173,14 @@ def actor_for(
 
 
 def workspace_actor(user: AbstractBaseUser | AnonymousUser, slug: str, *, read_only: bool = False) -> Actor:
-    """Look up the workspace by slug and the user's actor in it; 404 for non-members."""
-    workspace = Workspace.objects.filter(slug=slug).first()
-    if workspace is None:
+    """The user's actor in the workspace with this slug; 404 for non-members and unknown
+    slugs alike. One query: the membership with its workspace."""
+    if not user.is_authenticated:
         raise Http404("No such workspace.")
-    return actor_for(user, workspace, read_only=read_only)
+    membership = Membership.objects.select_related("workspace").filter(workspace__slug=slug, user=user).first()
+    if membership is None:
+        raise Http404("No such workspace.")
+    return Actor(user=user, workspace=membership.workspace, role=membership.role, read_only=read_only)
 
 
 def workspaces_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Workspace]:

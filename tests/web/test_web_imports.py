@@ -115,16 +115,16 @@ def test_the_imports_list_runs_a_fixed_number_of_queries(
             workspace=workspace, actor=po, kind="backlog", project=project, filename=f"j{n}.csv", data=JIRA_CSV
         )
     client = login(po)
-    # session, user, workspace, membership, project roles (5); visible projects (1); recent
-    # jobs with project and uploader (1); nav: workspaces, role, projects (3) = 10.
-    with django_assert_num_queries(10):
+    # session, user, membership with its workspace, project roles (4); visible projects (1);
+    # recent jobs with project and uploader (1); nav: workspaces, role, projects (3) = 9.
+    with django_assert_num_queries(9):
         assert client.get(url("imports/", project_page=False)).status_code == 200
 
 
 def test_the_import_page_runs_a_fixed_number_of_queries(login, po, url, workspace, django_assert_num_queries):
     job = import_start(workspace=workspace, actor=po, kind="feedback", filename="f.csv", data=FEEDBACK_CSV)
     client = login(po)
-    # session, user, workspace, membership (4; project roles are read only when a check
-    # needs them); job (1); its status (1); nav (3) = 9.
-    with django_assert_num_queries(9):
+    # session, user, membership with its workspace (3; project roles are read only when a
+    # check needs them); job (1); its status (1); nav (3) = 8.
+    with django_assert_num_queries(8):
         assert client.get(url(f"imports/{job.pk}/", project_page=False)).status_code == 200

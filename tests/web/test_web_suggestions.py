@@ -101,8 +101,8 @@ def test_the_detail_runs_a_fixed_number_of_queries(
 
     suggestions_refresh(suggested["new"].pk)
     client = login(po)
-    # session, user, workspace, membership, project roles (5); feedback with customer (1);
-    # links (1); projects (1); suggestions with their feedback, customers, items, projects (1)
-    # = 9 (a fragment: no nav).
-    with django_assert_num_queries(9):
+    # session, user, membership with its workspace, project roles (4); feedback with
+    # customer (1); links (1); projects (1); suggestions with their feedback, customers,
+    # items, projects (1) = 8 (a fragment: no nav).
+    with django_assert_num_queries(8):
         assert detail(client, url, suggested["new"]).status_code == 200

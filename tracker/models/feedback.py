@@ -119,6 +119,18 @@ class Feedback(PublicModel):
             ),
             models.Index(fields=["workspace", "loop_state", "-received_at"], name="feedback_ws_loop"),
             models.Index(fields=["workspace", "updated_at", "id"], name="feedback_ws_updated"),
+            # The review's "asked again, never linked": duplicates counted per original from
+            # the index alone.
+            models.Index(
+                fields=["workspace", "duplicate_of"],
+                condition=Q(triage="duplicate"),
+                name="feedback_ws_duplicates",
+            ),
+            # The review's score deltas: every score of the customers served, from the index
+            # alone (the feedback rows hold the long texts).
+            models.Index(
+                fields=["customer", "received_at"], include=["nps", "csat", "ces"], name="feedback_customer_scores"
+            ),
         ]
 
     def __str__(self) -> str:
