@@ -74,9 +74,7 @@ def test_the_review_lists_much_requested_feedback_without_an_item(workspace, pro
     assert requested[0]["asks"] == 3
 
 
-def test_requested_feedback_skips_originals_already_linked_and_keeps_reading_past_them(
-    workspace, project, monkeypatch
-):
+def test_requested_feedback_skips_originals_already_linked_and_keeps_reading_past_them(workspace, project, monkeypatch):
     from tracker.services import review
 
     monkeypatch.setattr(review, "REQUESTED_BATCH", 2)  # several rounds with little data
