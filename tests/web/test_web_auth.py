@@ -93,8 +93,8 @@ def test_the_workspace_home_runs_a_bounded_number_of_queries(
     for _ in range(projects - 1):
         f.ProjectFactory(workspace=workspace)
     client = login(po)
-    # session, user, workspace, membership, project roles (5); projects with counts and last
-    # review, their sprints, new feedback count, latest feedback (4); nav workspaces, role,
-    # projects (3) = 12.
-    with django_assert_max_num_queries(12):
+    # session, user, membership with its workspace, project roles (4); projects with counts
+    # and last review, their sprints, new feedback count, latest feedback (4); nav workspaces
+    # and projects (2) = 10.
+    with django_assert_max_num_queries(10):
         assert client.get(url(project_page=False)).status_code == 200

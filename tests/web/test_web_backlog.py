@@ -142,10 +142,10 @@ def test_a_stakeholder_cannot_quick_edit(login, stakeholder, url, make_items):
 def test_the_backlog_runs_a_bounded_number_of_queries(login, po, url, make_items, size, django_assert_max_num_queries):
     make_items(size)
     client = login(po)
-    # session, user, workspace, membership, project roles, project (6); count, page, labels,
-    # segments (4); epics and labels for the filters (2); nav workspaces, nav role and
-    # projects (3) = 15.
-    with django_assert_max_num_queries(15):
+    # session, user, membership with its workspace, project, project roles (5); count, page,
+    # labels (3; segments are stored on the items); epics and labels for the filters (2);
+    # nav workspaces and projects (2) = 12.
+    with django_assert_max_num_queries(12):
         response = client.get(url("backlog/"))
     assert response.status_code == 200
 
@@ -176,7 +176,7 @@ def test_a_ten_thousand_item_backlog_renders_one_page_with_the_same_queries(
         BacklogItem(project=project, number=n, rank=n * RANK_GAP, title=f"Item {n}") for n in range(1, 10_001)
     )
     client = login(po)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(12):
         body = client.get(url("backlog/")).content.decode()
     assert body.count('class="key"><a') == 50 and "Page 1 of 200" in body
 

@@ -88,9 +88,10 @@ def test_the_board_runs_a_bounded_number_of_queries(login, sm, url, active_sprin
     for item in items[: size // 2]:
         item_update(item=item, actor=None, status=ItemStatus.DONE)
     client = login(sm)
-    # request basics (6); active sprint, items, segments, burndown history (4); planned
-    # sprints for the dialog (1); notification_preview (5); nav (3) = 19.
-    with django_assert_max_num_queries(19):
+    # session, user, membership with its workspace, project, project roles (5); active
+    # sprint, items, burndown history (3); planned sprints for the dialog (1);
+    # notification_preview (5); nav (2) = 16.
+    with django_assert_max_num_queries(16):
         assert client.get(url("board/")).status_code == 200
     assert BacklogItem.objects.count() == size and f  # factories stay importable for other tests
 

@@ -28,9 +28,10 @@ def test_the_customer_page_runs_a_bounded_number_of_queries(
     for item in items:
         feedback_link(feedback=f.FeedbackFactory(workspace=workspace, customer=customer), item=item, actor=None)
     client = login(po)
-    # session, user, workspace, membership, project roles (5); customer (1); feedback, links
-    # with items (2); notifications (1); visible projects (1); scores (1); nav (3) = 14.
-    with django_assert_max_num_queries(14):
+    # session, user, membership with its workspace, project roles (4); customer (1);
+    # feedback, links with items (2); notifications (1); visible projects (1); scores (1);
+    # nav (2) = 12.
+    with django_assert_max_num_queries(12):
         assert client.get(url(f"customers/{customer.pk}/", project_page=False)).status_code == 200
 
 
@@ -57,7 +58,7 @@ def test_reports_run_a_bounded_number_of_queries(login, po, url, workspace, size
     for _ in range(size):
         f.FeedbackFactory(workspace=workspace, nps=5)
     client = login(po)
-    # request basics (5); projects (1); velocity (1); by channel, by segment, scores,
-    # loop times (4); nav (3) = 14.
-    with django_assert_max_num_queries(14):
+    # session, user, membership with its workspace, project roles (4); projects (1);
+    # velocity (1); by channel, by segment, scores, loop times (4); nav (2) = 12.
+    with django_assert_max_num_queries(12):
         assert client.get(url("reports/", project_page=False)).status_code == 200

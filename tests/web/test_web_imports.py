@@ -116,8 +116,8 @@ def test_the_imports_list_runs_a_fixed_number_of_queries(
         )
     client = login(po)
     # session, user, membership with its workspace, project roles (4); visible projects (1);
-    # recent jobs with project and uploader (1); nav: workspaces, role, projects (3) = 9.
-    with django_assert_num_queries(9):
+    # recent jobs with project and uploader (1); nav: workspaces, projects (2) = 8.
+    with django_assert_num_queries(8):
         assert client.get(url("imports/", project_page=False)).status_code == 200
 
 
@@ -125,6 +125,6 @@ def test_the_import_page_runs_a_fixed_number_of_queries(login, po, url, workspac
     job = import_start(workspace=workspace, actor=po, kind="feedback", filename="f.csv", data=FEEDBACK_CSV)
     client = login(po)
     # session, user, membership with its workspace (3; project roles are read only when a
-    # check needs them); job (1); its status (1); nav (3) = 8.
-    with django_assert_num_queries(8):
+    # check needs them); job (1); its status (1); nav (2) = 7.
+    with django_assert_num_queries(7):
         assert client.get(url(f"imports/{job.pk}/", project_page=False)).status_code == 200

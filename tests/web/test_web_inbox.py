@@ -117,9 +117,9 @@ def test_the_inbox_runs_a_bounded_number_of_queries(login, po, url, workspace, s
     for _ in range(size):
         f.FeedbackFactory(workspace=workspace)
     client = login(po)
-    # session, user, workspace, membership, project roles (5); count, page with customers (2);
-    # nav (3) = 10.
-    with django_assert_max_num_queries(10):
+    # session, user, membership with its workspace, project roles (4); count (capped), page
+    # with customers (2); nav (2) = 8.
+    with django_assert_max_num_queries(8):
         assert client.get(url("inbox/", project_page=False)).status_code == 200
 
 

@@ -122,10 +122,10 @@ def test_the_item_page_runs_a_bounded_number_of_queries(
     for n in range(links):
         feedback_link(feedback=f.FeedbackFactory(workspace=workspace), item=item, actor=None, quote=f"q{n}")
     client = login(po)
-    # session, user, workspace, membership, project roles, project (6); item (1); labels,
-    # links, impact (2), history, comments, objectives (7); edit form epics and members (2);
-    # nav workspaces, role, projects (3) = 19.
-    with django_assert_max_num_queries(19):
+    # session, user, membership with its workspace, project roles, project (5); item (1);
+    # labels, links, impact (2), history, comments, objectives (7); edit form epics and
+    # members (2); nav workspaces and projects (2) = 17.
+    with django_assert_max_num_queries(17):
         assert client.get(url("items/1/")).status_code == 200
 
 

@@ -132,9 +132,10 @@ def test_planning_runs_a_bounded_number_of_queries(
     items = make_items(size)
     client = login(sm)
     client.post(url("sprints/1/plan/"), {"item": [str(i.pk) for i in items[: size // 2]], "op": "add"})
-    # request basics (6); planned sprint (1); backlog count, page, sprint items, segments (4);
-    # velocity, mix estimates, mix links (3); planned sprints, active sprint (2); nav (3) = 19.
-    with django_assert_max_num_queries(19):
+    # session, user, membership with its workspace, project, project roles (5); planned
+    # sprint (1); backlog count, page, sprint items (3); velocity, mix estimates, mix links
+    # (3); planned sprints, active sprint (2); nav (2) = 16.
+    with django_assert_max_num_queries(16):
         assert client.get(url("planning/")).status_code == 200
 
 

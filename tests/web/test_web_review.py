@@ -86,6 +86,6 @@ def test_the_review_runs_a_bounded_number_of_queries(
     client = login(po)
     # session, user, membership with its workspace, project roles, project (5); sprint (1);
     # sprint_review live (at most 10, see tests/test_sprint_review.py); sprint switcher (1);
-    # nav (3) = 20.
-    with django_assert_max_num_queries(20):
+    # nav (2) = 19.
+    with django_assert_max_num_queries(19):
         assert client.get(url("sprints/1/review/")).status_code == 200

@@ -85,9 +85,9 @@ def test_only_product_owners_and_admins_change_project_settings(login, sm, stake
 
 def test_the_settings_page_runs_a_fixed_number_of_queries(login, po, url, django_assert_num_queries):
     client = login(po)
-    # session, user, membership with its workspace, project roles (4); project (1); nav (3)
-    # = 8; the preview renders from the project row.
-    with django_assert_num_queries(8):
+    # session, user, membership with its workspace, project roles (4); project (1); nav (2)
+    # = 7; the preview renders from the project row.
+    with django_assert_num_queries(7):
         assert client.get(url("settings/")).status_code == 200
 
 
@@ -208,8 +208,8 @@ def test_the_delivery_log_runs_a_fixed_number_of_queries(login, owner, url, work
     deliveries(hook, size)
     client = login(owner)
     # session, user, membership with its workspace (3; an admin needs no project roles);
-    # webhook (1); count and page of deliveries (2); nav (3) = 9.
-    with django_assert_num_queries(9):
+    # webhook (1); count and page of deliveries (2); nav (2) = 8.
+    with django_assert_num_queries(8):
         assert client.get(url(f"settings/webhooks/{hook.pk}/", project_page=False)).status_code == 200
 
 
@@ -218,8 +218,8 @@ def test_the_webhook_list_runs_a_fixed_number_of_queries(login, owner, url, work
     for n in range(size):
         webhook(workspace, f"https://hooks.example.com/{n}")
     client = login(owner)
-    # session, user, membership with its workspace (3); webhooks (1); nav (3) = 7.
-    with django_assert_num_queries(7):
+    # session, user, membership with its workspace (3); webhooks (1); nav (2) = 6.
+    with django_assert_num_queries(6):
         assert client.get(url("settings/webhooks/", project_page=False)).status_code == 200
 
 
@@ -263,8 +263,8 @@ def test_the_tokens_page_runs_a_fixed_number_of_queries(login, dev, url, workspa
     for n in range(size):
         token_create(workspace=workspace, user=dev, name=f"t{n}")
     client = login(dev)
-    # session, user, membership with its workspace (3); your tokens (1); nav (3) = 7.
-    with django_assert_num_queries(7):
+    # session, user, membership with its workspace (3); your tokens (1); nav (2) = 6.
+    with django_assert_num_queries(6):
         assert client.get(url("settings/tokens/", project_page=False)).status_code == 200
 
 

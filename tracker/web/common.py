@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject, cached_property
 
 from tracker.access import Action, Actor, workspace_actor
 from tracker.models import Project
@@ -49,6 +50,9 @@ def base_context(actor: Actor, project: Project | None = None, **extra: Any) -> 
         "project": project,
         # For the project's Settings link in the navigation (no query: the roles are loaded).
         "can_manage_project": project is not None and actor.can(Action.MANAGE_PROJECT, project),
+        # The navigation's projects from the actor already loaded (the context processor's
+        # nav_projects, for pages without an actor, reads the membership again).
+        "actor_nav_projects": SimpleLazyObject(lambda: list(actor.projects().only("key", "name").order_by("key"))),
         **extra,
     }
 
@@ -87,6 +91,37 @@ def apply_errors(form: Any, exc: ValidationError) -> None:
 
 def paginate(queryset: Any, request: HttpRequest, per_page: int = PAGE_SIZE) -> Page:
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+class CappedPaginator(Paginator):
+    """Counts no further than needed: up to `cap` rows, or ten pages past the one asked for.
+
+    Counting every match of an inbox filter at 200,000 feedback read thousands of rows
+    (11 ms) to print a number nobody pages through; past the cap the page says "500+"
+    and Next stays available, so every row can still be reached.
+    """
+
+    def __init__(self, object_list: Any, per_page: int, *, cap: int, page: Any = None) -> None:
+        super().__init__(object_list, per_page)
+        wanted = int(page) if str(page).isdigit() else 1
+        self.cap = max(cap, (wanted + 10) * per_page)
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        found = self.object_list[: self.cap + 1].count()
+        self.capped = found > self.cap
+        return min(found, self.cap + 1)
+
+    @property
+    def shown_count(self) -> str:
+        """The count as a page prints it: exact, or the cap with a plus."""
+        return f"{self.cap:,}+" if self.count and self.capped else f"{self.count:,}"
+
+
+def paginate_capped(queryset: Any, request: HttpRequest, *, cap: int, per_page: int = PAGE_SIZE) -> Page:
+    page = request.GET.get("page")
+    return CappedPaginator(queryset, per_page, cap=cap, page=page).get_page(page)
 
 
 def is_uuid(value: object) -> bool:

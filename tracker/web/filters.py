@@ -35,3 +35,19 @@ def signed(value: float | None) -> str:
     if value is None:
         return "–"
     return f"{value:+g}"
+
+
+def truncatechars(value: object, length: int) -> str:
+    """Django's truncatechars ("…" included in `length`) without its per-call Truncator and
+    Unicode normalisation: 50 backlog rows spent 9 ms in it."""
+    text = str(value)
+    length = int(length)
+    if len(text) <= length:
+        return text
+    return text[: max(length - 1, 0)] + "…"
+
+
+def isoformat(value: object) -> str:
+    """Django's `date:"c"` for the aware UTC datetimes the database gives (the project never
+    switches time zone), without the per-call time-zone and format machinery."""
+    return value.isoformat() if isinstance(value, datetime) else ""

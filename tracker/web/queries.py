@@ -1,8 +1,7 @@
 """Read helpers for pages that need more than one QuerySet call; each runs a fixed number
 of queries however many rows it covers."""
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -29,9 +28,22 @@ SCORE_BANDS = {
 }
 
 
+BACKLOG_ROW_FIELDS = (
+    "id", "project_id", "number", "kind", "title", "status", "priority", "estimate", "rank", "version",
+    "impact_score", "feedback_count", "customer_count", "customer_segments", "deleted_at",
+    "epic__id", "epic__title", "sprint__id", "sprint__name", "sprint__number",
+)  # fmt: skip
+
+
 def backlog_items(project: Project, params: Mapping[str, str]) -> QuerySet[BacklogItem]:
     """The project's backlog filtered by the page's query parameters, ranked or by impact."""
-    items = BacklogItem.objects.in_project(project).select_related("epic", "sprint").prefetch_related("labels")
+    # The rows show neither descriptions nor the epic's and sprint's other fields.
+    items = (
+        BacklogItem.objects.in_project(project)
+        .select_related("epic", "sprint")
+        .only(*BACKLOG_ROW_FIELDS)
+        .prefetch_related("labels")
+    )
     status = params.get("status", OPEN)
     if status == OPEN:
         items = items.exclude(status__in=FINISHED_STATUSES)
@@ -66,19 +78,6 @@ def _int(value: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
-
-
-def segments_of(item_ids: Iterable[Any]) -> dict[Any, list[str]]:
-    """Distinct customer segments behind each item, in one query."""
-    segments: dict[Any, set[str]] = defaultdict(set)
-    rows = (
-        FeedbackLink.objects.filter(item_id__in=list(item_ids), feedback__customer__isnull=False)
-        .values_list("item_id", "feedback__customer__segment")
-        .distinct()
-    )
-    for item_id, segment in rows:
-        segments[item_id].add(segment)
-    return {k: sorted(v) for k, v in segments.items()}
 
 
 def neighbour(items: QuerySet[BacklogItem], item: BacklogItem, direction: str) -> BacklogItem | None:

@@ -13,18 +13,14 @@ from tracker.services.backlog import item_create, item_move, item_update, items_
 from tracker.services.errors import StaleVersion
 from tracker.web import forms as f
 from tracker.web.common import apply_errors, base_context, is_uuid, paginate, project_view, query_without, render_page
-from tracker.web.queries import backlog_items, neighbour, segments_of
+from tracker.web.queries import backlog_items, neighbour
 
 
 def _list_context(request: HttpRequest, actor: Actor, project: Project) -> dict:
-    # Queries: count (1), page of items with epic and sprint joined (1), their labels (1),
-    # their customers' segments (1).
+    # Queries: count (1), page of items with epic and sprint joined (1), their labels (1).
     params = request.GET
     page = paginate(backlog_items(project, params), request)
     items = list(page.object_list)
-    segments = segments_of(i.pk for i in items)
-    for item in items:
-        item.segments = segments.get(item.pk, [])
     sorted_by_impact = params.get("sort") == "impact"
     return {
         "page": page,
@@ -172,7 +168,6 @@ def item_quick_edit(request: HttpRequest, actor: Actor, project: Project, number
     else:
         error = "Reload the page: this form is incomplete."
         status = 422
-    item.segments = segments_of([item.pk]).get(item.pk, [])
     template = (
         "tracker/partials/board_card.html"
         if request.POST.get("view") == "board"

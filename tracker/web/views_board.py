@@ -14,7 +14,6 @@ from tracker.services.sprints import sprint_active, sprint_close
 from tracker.web import charts
 from tracker.web import forms as f
 from tracker.web.common import base_context, project_view
-from tracker.web.queries import segments_of
 
 COLUMNS = (ItemStatus.BACKLOG, ItemStatus.READY, ItemStatus.IN_PROGRESS, ItemStatus.IN_REVIEW, ItemStatus.DONE)
 
@@ -30,7 +29,7 @@ def _close_form(project: Project, data: dict | None = None) -> f.CloseSprintForm
 
 @project_view
 def board(request: HttpRequest, actor: Actor, project: Project) -> HttpResponse:
-    # Queries: active sprint (1); its items with assignees (1); segments (1); burndown
+    # Queries: active sprint (1); its items with assignees (1); burndown
     # history (1); planned sprints for the close dialog (1); the digests closing would send
     # (notification_preview: sprint, done items, links, their other items, digests sent: 5).
     actor.require(Action.VIEW, project)
@@ -38,9 +37,6 @@ def board(request: HttpRequest, actor: Actor, project: Project) -> HttpResponse:
     context = base_context(actor, project, sprint=sprint, can_edit=actor.can(Action.EDIT_ITEMS, project))
     if sprint is not None:
         items = list(BacklogItem.objects.in_sprint(sprint).select_related("assignee").order_by("rank"))
-        segments = segments_of([i.pk for i in items])
-        for item in items:
-            item.segments = segments.get(item.pk, [])
         columns = [
             {"status": s, "label": ItemStatus(s).label, "items": [i for i in items if i.status == s]} for s in COLUMNS
         ]

@@ -17,8 +17,19 @@ from tracker.services.feedback import (
 )
 from tracker.services.similarity import suggestions_for
 from tracker.web import forms as f
-from tracker.web.common import apply_errors, base_context, is_uuid, member_view, paginate, query_without, render_page
+from tracker.web.common import (
+    apply_errors,
+    base_context,
+    is_uuid,
+    member_view,
+    paginate_capped,
+    query_without,
+    render_page,
+)
 from tracker.web.queries import feedback_search, inbox_feedback, item_search
+
+# The inbox counts at most this many matches (CappedPaginator).
+INBOX_COUNT_CAP = 500
 
 
 def _filters(request: HttpRequest) -> dict:
@@ -39,7 +50,7 @@ def inbox(request: HttpRequest, actor: Actor) -> HttpResponse:
     # Queries: count (1) and page of feedback with customers (1); the selected entry's
     # detail (see _detail_context: feedback, links, projects).
     actor.require(Action.VIEW_FEEDBACK)
-    page = paginate(inbox_feedback(actor.workspace, request.GET), request)
+    page = paginate_capped(inbox_feedback(actor.workspace, request.GET), request, cap=INBOX_COUNT_CAP)
     context = base_context(
         actor,
         page=page,

@@ -14,7 +14,6 @@ from tracker.services.sprints import sprint_add_items, sprint_create, sprint_rem
 from tracker.web import charts
 from tracker.web import forms as f
 from tracker.web.common import apply_errors, base_context, is_uuid, paginate, project_view, query_without, render_page
-from tracker.web.queries import segments_of
 
 
 def _planned(project: Project, number: str | None) -> Sprint | None:
@@ -58,9 +57,6 @@ def _board_context(request: HttpRequest, actor: Actor, project: Project, sprint:
     page = paginate(backlog, request, per_page=40)
     backlog_rows = list(page.object_list)
     sprint_rows = list(BacklogItem.objects.in_sprint(sprint).order_by("rank")) if sprint else []
-    segments = segments_of([i.pk for i in backlog_rows + sprint_rows])
-    for item in backlog_rows + sprint_rows:
-        item.segments = segments.get(item.pk, [])
     context = {
         "page": page,
         "page_query": query_without(request, "page"),
