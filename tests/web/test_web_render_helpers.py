@@ -7,7 +7,7 @@ from django.urls import reverse
 from tests import factories as f
 from tracker.models import BacklogItem, Feedback, ItemKind, ItemStatus
 from tracker.web.common import CappedPaginator, paginate_capped
-from tracker.web.jinja import display, number_url, url
+from tracker.web.jinja import display, number_url, url, uuid_url
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +67,31 @@ def test_asking_for_a_page_past_the_cap_counts_further(workspace):
     page = paginate_capped(Feedback.objects.order_by("id"), request, cap=2, per_page=2)
 
     assert page.number == 4 and page.paginator.count == 9
+
+
+def test_uuid_url_builds_the_path_reverse_gives_for_every_id(workspace):
+    customers = f.CustomerFactory.create_batch(2, workspace=workspace)
+    customer_url = uuid_url("web:customer", workspace.slug)
+
+    assert [customer_url(c.pk) for c in customers] == [
+        reverse("web:customer", args=[workspace.slug, c.pk]) for c in customers
+    ]
+
+
+@pytest.mark.parametrize("value", ["2026-03-05T10:00:00+00:00", "2026-11-23", "2026-12-31T23:59:59.123456+00:00"])
+def test_short_date_writes_what_djangos_date_filter_writes(value):
+    from django.template.defaultfilters import date as django_date
+
+    from tracker.web.filters import isodate, short_date
+
+    assert short_date(value) == django_date(isodate(value), "M j, Y")
+    assert short_date(value, False) == django_date(isodate(value), "M j")
+
+
+@pytest.mark.parametrize("value", [0, 12.5, 999.49, 1234.5, 1234567.891, "2500.00", -3.5])
+def test_whole_number_writes_what_floatformat_0g_writes(value):
+    from django.template.defaultfilters import floatformat
+
+    from tracker.web.filters import whole_number
+
+    assert whole_number(value) == floatformat(value, "0g")

@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Avg, Count, F, Q, Window
+from django.db.models import Avg, Case, Count, DateTimeField, F, Q, Value, When, Window
 from django.db.models.functions import RowNumber, Substr
 from django.utils import timezone
 
@@ -88,7 +88,7 @@ def sprint_review(sprint: Sprint, *, live: bool = False, quotes: int | None = No
     # 2. Links of done and slipped items: one compact row each (no text) for the totals, the
     # segment mix and the customers waiting; the quotes, with their text, in a second query
     # that can stop at `quotes` per item (the page shows a few; exports and snapshots all).
-    links_by_item: dict[str, list[tuple]] = defaultdict(list)
+    links_by_item: dict[Any, list[tuple]] = defaultdict(list)
     for row in (
         # The sprint's live items that are done or unfinished, by a join: an IN list of their
         # ids costs more to send than the query takes.
@@ -99,14 +99,19 @@ def sprint_review(sprint: Sprint, *, live: bool = False, quotes: int | None = No
             "item_id",
             "feedback_id",
             "feedback__loop_state",
-            "feedback__received_at",
+            # Only the slipped items' waits need the date: parsing 3,300 more costs ~15 ms.
+            Case(
+                When(item__status=ItemStatus.DONE, then=Value(None)),
+                default=F("feedback__received_at"),
+                output_field=DateTimeField(),
+            ),
             "feedback__customer_id",
             "feedback__customer__name",
             "feedback__customer__segment",
             "feedback__customer__annual_value",
         )
     ):
-        links_by_item[str(row[0])].append(row)
+        links_by_item[row[0]].append(row)
     quotes_by_item = _quotes(sprint, quotes)
 
     problems = []
@@ -114,7 +119,7 @@ def sprint_review(sprint: Sprint, *, live: bool = False, quotes: int | None = No
     addressed_feedback = set()
     segment_points: dict[str, float] = defaultdict(float)
     for item in done:
-        rows = links_by_item.get(str(item.pk), [])
+        rows = links_by_item.get(item.pk, [])
         problems.append(
             {
                 "key": key(item),
@@ -122,7 +127,7 @@ def sprint_review(sprint: Sprint, *, live: bool = False, quotes: int | None = No
                 "kind": item.kind,
                 "estimate": float(item.estimate or 0),
                 "feedback_total": len(rows),
-                "feedback": quotes_by_item.get(str(item.pk), []),
+                "feedback": quotes_by_item.get(item.pk, []),
             }
         )
         customers = {r[4]: r[6] for r in rows if r[4]}
@@ -141,7 +146,7 @@ def sprint_review(sprint: Sprint, *, live: bool = False, quotes: int | None = No
     for item in carry:
         waiting: dict[Any, dict[str, Any]] = {}
         for _item, feedback_id, _state, received_at, customer_id, name, segment, value in links_by_item.get(
-            str(item.pk), []
+            item.pk, []
         ):
             first = waiting.setdefault(
                 customer_id or f"anon:{feedback_id}",
@@ -254,7 +259,7 @@ def sprint_review(sprint: Sprint, *, live: bool = False, quotes: int | None = No
             deltas["delta"][metric] = round(a - b, 2) if a is not None and b is not None else None
 
     done_without_evidence = [
-        {"key": key(i), "title": i.title, "kind": i.kind} for i in done if not links_by_item.get(str(i.pk))
+        {"key": key(i), "title": i.title, "kind": i.kind} for i in done if not links_by_item.get(i.pk)
     ]
     committed_points = float((sprint.commitment or {}).get("points", points(in_sprint)))
     return {
@@ -305,7 +310,7 @@ def _done_links(sprint: Sprint) -> Any:
     return FeedbackLink.objects.filter(item__sprint=sprint, item__status=ItemStatus.DONE, item__deleted_at__isnull=True)
 
 
-def _quotes(sprint: Sprint, limit: int | None) -> dict[str, list[dict[str, Any]]]:
+def _quotes(sprint: Sprint, limit: int | None) -> dict[Any, list[dict[str, Any]]]:
     """The feedback each done item of the sprint answered, oldest link first, at most `limit`
     per item."""
     links = _done_links(sprint)
@@ -335,9 +340,9 @@ def _quotes(sprint: Sprint, limit: int | None) -> dict[str, list[dict[str, Any]]
         "feedback__customer__segment",
         "feedback__customer__annual_value",
     )
-    quotes: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    quotes: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for item_id, quote, fid, title, body, channel, received_at, cid, name, segment, value in rows:
-        quotes[str(item_id)].append(
+        quotes[item_id].append(
             {
                 "id": str(fid),
                 "quote": quote or body,

@@ -2,6 +2,7 @@
 numbers and labels."""
 
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from tracker.models import Channel, Segment
 
@@ -51,3 +52,26 @@ def isoformat(value: object) -> str:
     """Django's `date:"c"` for the aware UTC datetimes the database gives (the project never
     switches time zone), without the per-call time-zone and format machinery."""
     return value.isoformat() if isinstance(value, datetime) else ""
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def short_date(value: object, year: bool = True) -> str:
+    """An ISO date or date-time (as the review's JSON keeps them) as Django's `date:"M j, Y"`
+    (or `"M j"` without the year) writes it in English, without Django's per-call format
+    machinery: the review page prints one per quote."""
+    parsed = isodate(value) if isinstance(value, str) else value
+    if not isinstance(parsed, date):
+        return ""
+    text = f"{MONTHS[parsed.month - 1]} {parsed.day}"
+    return f"{text}, {parsed.year}" if year else text
+
+
+def whole_number(value: object) -> str:
+    """Django's `floatformat:"0g"` (rounded half up, thousands grouped with commas)."""
+    try:
+        number = Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError):
+        return ""
+    return f"{number:,}"

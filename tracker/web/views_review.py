@@ -31,8 +31,13 @@ def _sprint(project: Project, number: int) -> Sprint:
     )
 
 
+# Quotes per completed item (and waiting customers per slipped one) on the page; the
+# Markdown, CSV and JSON exports have all of them.
+QUOTES_ON_PAGE = 3
+
+
 def _page(request: HttpRequest, actor: Actor, project: Project, sprint: Sprint, **extra: object) -> HttpResponse:
-    review = sprint_review(sprint)
+    review = sprint_review(sprint, quotes=QUOTES_ON_PAGE)
     sprints = list(
         Sprint.objects.filter(project=project).exclude(state=SprintState.PLANNED).only("number", "name", "state")
     )
@@ -44,6 +49,7 @@ def _page(request: HttpRequest, actor: Actor, project: Project, sprint: Sprint, 
         sprint=sprint,
         sprints=sprints,
         review=review,
+        quotes_shown=QUOTES_ON_PAGE,
         segment_labels=segment_labels,
         burndown_chart=charts.burndown_chart(review["burndown"]),
         velocity_chart=charts.velocity_chart(review["velocity"]),
