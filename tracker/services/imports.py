@@ -46,6 +46,7 @@ from tracker.models import (
     Workspace,
 )
 from tracker.services.backlog import RANK_GAP, lock_project
+from tracker.services.bulk import rows_insert
 from tracker.services.dispatch import BULK, dispatch
 from tracker.services.errors import ValidationError
 from tracker.services.import_formats import HEAD_BYTES, detect, getter, records
@@ -390,18 +391,18 @@ def _write_feedback(job: ImportJob, rows: list[tuple[int, dict[str, Any]]]) -> t
             updates.append(current)
         else:
             skipped += 1  # unchanged since the last import
-    Feedback.objects.bulk_create(creates, batch_size=1000)
+    rows_insert(Feedback, creates)
     Feedback.objects.bulk_update(
         updates, [*FEEDBACK_FIELDS, "customer_id", "received_at", "version", "updated_at"], batch_size=1000
     )
-    History.objects.bulk_create(
+    rows_insert(
+        History,
         [
             History(
                 workspace_id=job.workspace_id, feedback_id=f.pk, actor_id=job.created_by_id, at=now, action="created"
             )
             for f in creates
         ],
-        batch_size=2000,
     )
     feedback_index(creates, fresh=True)
     feedback_index(updates)
@@ -502,9 +503,9 @@ def _write_items(job: ImportJob, rows: list[tuple[int, dict[str, Any]]]) -> tupl
                     new=float(new) if isinstance(new, Decimal) else new,
                 )
             )
-    BacklogItem.objects.bulk_create(creates, batch_size=1000)
+    rows_insert(BacklogItem, creates)
     BacklogItem.objects.bulk_update(updates, [*ITEM_FIELDS, "done_at", "version", "updated_at"], batch_size=1000)
-    History.objects.bulk_create(history, batch_size=2000)
+    rows_insert(History, history)
     if status_changed:
         feedback_refresh_for_items(status_changed)
     items_index(creates, workspace_id=project.workspace_id, fresh=True)

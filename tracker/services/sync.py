@@ -37,6 +37,7 @@ from tracker.services.backlog import (
     lock_project,
     validate_item_fields,
 )
+from tracker.services.bulk import rows_insert
 from tracker.services.customers import customer_create, customer_update
 from tracker.services.errors import StaleVersion, ValidationError
 from tracker.services.feedback import (
@@ -317,15 +318,15 @@ def items_upsert_bulk(
         )
         results.append(Upserted("updated", item))
 
-    # One statement each on PostgreSQL (no batch_size): the count of queries stays fixed.
+    # One statement each on PostgreSQL (COPY): the count of queries stays fixed.
     if to_create:
-        BacklogItem.objects.bulk_create(to_create)
+        rows_insert(BacklogItem, to_create)
     if to_update:
         bulk_set(BacklogItem, to_update, sorted(update_fields | {"version", "updated_at"}))
     if label_sets:
         _labels_replace(project, label_sets, clear=[i.pk for i in to_update if i.pk in label_sets])
     if history:
-        History.objects.bulk_create(history)
+        rows_insert(History, history)
     # Stored impact depends only on the links, which an upsert does not touch; the loop state
     # of linked feedback depends on status and sprint, so it is refreshed for those items.
     if refresh_loop:
@@ -473,11 +474,11 @@ def feedback_upsert_bulk(
         )
         results.append(Upserted("updated", current))
     if to_create:
-        Feedback.objects.bulk_create(to_create)
+        rows_insert(Feedback, to_create)
     if to_update:
         bulk_set(Feedback, to_update, sorted(update_fields | {"version", "updated_at"}))
     if history:
-        History.objects.bulk_create(history)
+        rows_insert(History, history)
     if customer_changed:
         items_refresh_impact_for_feedback(customer_changed)
     return results
