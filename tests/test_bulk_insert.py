@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import IntegrityError
+from django.utils import timezone
 
 from tests import factories as f
 from tracker.models import Feedback, History
@@ -12,7 +13,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_inserted_feedback_reads_back_with_its_defaults_and_timestamps(workspace):
     customer = f.CustomerFactory(workspace=workspace)
-    new = [Feedback(workspace=workspace, customer=customer, body=f"Row {n}", tags=["a", "b"], nps=n) for n in range(3)]
+    new = [
+        Feedback(
+            workspace=workspace, customer=customer, body=f"Row {n}", tags=["a", "b"], nps=n, received_at=timezone.now()
+        )
+        for n in range(3)
+    ]
 
     rows_insert(Feedback, new)
 
@@ -25,16 +31,21 @@ def test_inserted_feedback_reads_back_with_its_defaults_and_timestamps(workspace
 
 
 def test_rows_with_database_assigned_keys_are_inserted(workspace):
-    rows_insert(History, [History(workspace=workspace, action="created", field=f"f{n}") for n in range(4)])
+    rows_insert(
+        History, [History(workspace=workspace, action="created", field=f"f{n}", at=timezone.now()) for n in range(4)]
+    )
 
     assert History.objects.filter(workspace=workspace, action="created").count() == 4
 
 
 def test_a_duplicate_key_raises_integrity_error_and_writes_nothing(workspace):
-    first = Feedback(workspace=workspace, body="One", source="desk", external_id="T-1")
+    now = timezone.now()
+    first = Feedback(workspace=workspace, body="One", source="desk", external_id="T-1", received_at=now)
     rows_insert(Feedback, [first])
 
     with pytest.raises(IntegrityError):
-        rows_insert(Feedback, [Feedback(workspace=workspace, body="Two", source="desk", external_id="T-1")])
+        rows_insert(
+            Feedback, [Feedback(workspace=workspace, body="Two", source="desk", external_id="T-1", received_at=now)]
+        )
 
     assert Feedback.objects.filter(workspace=workspace).count() == 1
