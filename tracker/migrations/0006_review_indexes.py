@@ -17,10 +17,6 @@ class Migration(migrations.Migration):
             index=models.Index(condition=models.Q(('triage', 'duplicate')), fields=['workspace', 'duplicate_of'], name='feedback_ws_duplicates'),
         ),
         migrations.AddIndex(
-            model_name='feedback',
-            index=models.Index(fields=['customer', 'received_at'], include=('nps', 'csat', 'ces'), name='feedback_customer_scores'),
-        ),
-        migrations.AddIndex(
             model_name='history',
             index=models.Index(condition=models.Q(('field', 'sprint')), fields=['old'], name='history_sprint_moved_out'),
         ),

@@ -126,11 +126,6 @@ class Feedback(PublicModel):
                 condition=Q(triage="duplicate"),
                 name="feedback_ws_duplicates",
             ),
-            # The review's score deltas: every score of the customers served, from the index
-            # alone (the feedback rows hold the long texts).
-            models.Index(
-                fields=["customer", "received_at"], include=["nps", "csat", "ces"], name="feedback_customer_scores"
-            ),
         ]
 
     def __str__(self) -> str:
