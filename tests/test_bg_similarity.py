@@ -2,7 +2,7 @@
 
 from bench.similarity_eval import load_labelled, precision_at_3
 from tests import factories as f
-from tracker.models import Suggestion, SuggestionKind, TermStat, TriageState
+from tracker.models import Suggestion, SuggestionKind, TermPosting, TermStat, TriageState
 from tracker.services.backlog import item_create, item_delete
 from tracker.services.feedback import feedback_create
 from tracker.services.similarity import feedback_index, stem, suggestions_for, suggestions_refresh, terms
@@ -83,6 +83,19 @@ def test_document_frequencies_follow_reindexing(workspace):
     suggestions_refresh(a.pk)  # again: counts must not double
     stats = dict(TermStat.objects.filter(workspace=workspace).values_list("term", "df"))
     assert stats == {"": 1, "search": 1}
+
+
+def test_fresh_feedback_is_indexed_with_unit_length_weights_by_term(workspace):
+    feedback = f.FeedbackFactory(workspace=workspace, body="Export export report 2024", customer=None)
+
+    feedback_index([feedback], fresh=True)
+
+    postings = TermPosting.objects.filter(workspace=workspace)
+    weights = {p.term: p.weight for p in postings}
+    assert set(weights) == {"export", "report", "2024"}
+    assert weights["export"] > weights["report"] == weights["2024"]
+    assert abs(sum(w * w for w in weights.values()) - 1) < 1e-9
+    assert {(p.feedback_id, p.item_id) for p in postings} == {(feedback.pk, None)}
 
 
 def test_precision_at_3_on_the_labelled_app_reviews(workspace, data_dir):

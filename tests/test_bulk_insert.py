@@ -1,11 +1,13 @@
 """rows_insert writes what bulk_create would write, on both databases."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
 from tests import factories as f
-from tracker.models import Feedback, History
+from tracker.models import BacklogItem, Feedback, History, ItemKind, ItemStatus
 from tracker.services.bulk import rows_insert
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,6 +30,21 @@ def test_inserted_feedback_reads_back_with_its_defaults_and_timestamps(workspace
     ]
     assert all(s.created_at and s.updated_at and s.triage == "new" for s in stored)
     assert not new[0]._state.adding
+
+
+def test_inserted_items_keep_their_decimal_estimate_choices_and_times(project):
+    done_at = timezone.now()
+    item = BacklogItem(
+        project=project, number=1, rank=10, title="Sync", estimate=Decimal("2.5"), status=ItemStatus.DONE,
+        kind=ItemKind.BUG, done_at=done_at, customer_segments=["partner"],
+    )  # fmt: skip
+
+    rows_insert(BacklogItem, [item])
+
+    stored = BacklogItem.objects.get(pk=item.pk)
+    assert (stored.estimate, stored.status, stored.kind, stored.done_at) == (Decimal("2.5"), "done", "bug", done_at)
+    assert stored.customer_segments == ["partner"] and stored.deleted_at is None
+    assert stored.created_at and stored.updated_at
 
 
 def test_rows_with_database_assigned_keys_are_inserted(workspace):

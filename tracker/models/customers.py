@@ -28,7 +28,10 @@ class CustomerQuerySet(models.QuerySet):
 
 
 class Customer(PublicModel):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="customers")
+    # As for Feedback: customer_ws_email and customer_ws_updated serve the workspace and
+    # updated_since lookups, so neither column has an index of its own.
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="customers", db_index=False)
+    updated_at = models.DateTimeField(auto_now=True)
     kind = models.CharField(max_length=12, choices=CustomerKind.choices, default=CustomerKind.PERSON)
     organization = models.ForeignKey(
         "self",

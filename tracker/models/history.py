@@ -19,11 +19,13 @@ class HistoryAction(models.TextChoices):
 class History(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # No single-column indexes on item and sprint: history_item_at and history_sprint_at
+    # start with them and serve every lookup (every index is paid for on each insert).
     item = models.ForeignKey(
-        "tracker.BacklogItem", on_delete=models.CASCADE, null=True, blank=True, related_name="history"
+        "tracker.BacklogItem", on_delete=models.CASCADE, null=True, blank=True, related_name="history", db_index=False
     )
     sprint = models.ForeignKey(
-        "tracker.Sprint", on_delete=models.CASCADE, null=True, blank=True, related_name="history"
+        "tracker.Sprint", on_delete=models.CASCADE, null=True, blank=True, related_name="history", db_index=False
     )
     feedback = models.ForeignKey(
         "tracker.Feedback", on_delete=models.CASCADE, null=True, blank=True, related_name="history"

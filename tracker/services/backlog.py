@@ -68,6 +68,11 @@ def _clean_estimate(value: Any) -> Decimal | None:
     return estimate
 
 
+# Checked once per entry of a bulk upsert; `Choices.values` builds a new list on every access.
+ITEM_KINDS = frozenset(ItemKind.values)
+ITEM_STATUSES = frozenset(ItemStatus.values)
+
+
 def validate_item_fields(project: Project, fields: dict[str, Any], item: BacklogItem | None = None) -> dict[str, Any]:
     """Check item fields against the rules; return them cleaned. Raises ValidationError."""
     errors: dict[str, str] = {}
@@ -79,9 +84,9 @@ def validate_item_fields(project: Project, fields: dict[str, Any], item: Backlog
         elif len(title) > 255:
             errors["title"] = "Keep the title under 255 characters."
         cleaned["title"] = title
-    if "kind" in fields and fields["kind"] not in ItemKind.values:
+    if "kind" in fields and fields["kind"] not in ITEM_KINDS:
         errors["kind"] = f"Kind must be one of {', '.join(ItemKind.values)}."
-    if "status" in fields and fields["status"] not in ItemStatus.values:
+    if "status" in fields and fields["status"] not in ITEM_STATUSES:
         errors["status"] = f"Status must be one of {', '.join(ItemStatus.values)}."
     if "priority" in fields and fields["priority"] not in range(1, 6):
         errors["priority"] = "Priority must be between 1 and 5."

@@ -1,11 +1,52 @@
 """Inserting many new rows at once: COPY on PostgreSQL, bulk_create elsewhere."""
 
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from operator import attrgetter
+from typing import Any, TypeVar
 
 from django.db import connection, models
 
 M = TypeVar("M", bound=models.Model)
+
+# Fields whose Python value COPY can take as it is: Django's get_db_prep_save gives back the
+# same value for them on PostgreSQL (text, numbers, booleans, UUIDs, foreign keys).
+NATIVE_FIELDS = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.FloatField,
+    models.BooleanField,
+    models.UUIDField,
+    models.ForeignKey,
+)
+
+
+def _value_of(field: models.Field) -> Callable[[models.Model], Any]:
+    """How to read `field`'s column value for a new row.
+
+    Django's own path (pre_save, then get_db_prep_save) walks five to ten calls per value,
+    which was most of an import's insert time (4 of 9 seconds for 20,000 feedback went to
+    the datetime fields alone). Values it would return unchanged are read directly: plain
+    fields without a pre_save of their own, and aware datetimes.
+    Everything else still goes Django's way.
+    """
+
+    def django(obj: models.Model) -> Any:
+        return field.get_db_prep_save(field.pre_save(obj, True), connection)
+
+    if type(field) is models.DateTimeField:
+
+        def aware(obj: models.Model) -> Any:
+            value = field.pre_save(obj, True)  # auto_now(_add) fields take the time here
+            if value is None or isinstance(value, datetime) and value.tzinfo is not None:
+                return value
+            return field.get_db_prep_save(value, connection)
+
+        return aware
+    if type(field).pre_save is models.Field.pre_save and isinstance(field, NATIVE_FIELDS):
+        return attrgetter(field.attname)
+    return django
 
 
 def rows_insert(model: type[M], objs: Sequence[M]) -> Sequence[M]:
@@ -15,9 +56,8 @@ def rows_insert(model: type[M], objs: Sequence[M]) -> Sequence[M]:
     On PostgreSQL through COPY: bulk_create builds one INSERT with a parameter per field per
     row (25,000 for a batch of 1,000 feedback) and binds each on the client; COPY streams
     the rows through psycopg's dumpers, about three times faster for the imports and bulk
-    upserts. The values are Django's own (pre_save for auto_now, get_db_prep_save), so the
-    rows are the ones bulk_create would write. Conflicts are not ignored: use bulk_create
-    with ignore_conflicts for that.
+    upserts. The values are the ones bulk_create would write (see `_value_of`). Conflicts
+    are not ignored: use bulk_create with ignore_conflicts for that.
     """
     if not objs:
         return objs
@@ -28,13 +68,14 @@ def rows_insert(model: type[M], objs: Sequence[M]) -> Sequence[M]:
     # objects then come back without it.
     generated = getattr(objs[0], pk.attname) is None and isinstance(pk, models.AutoField)
     fields = [f for f in model._meta.concrete_fields if not (generated and f.primary_key)]
+    values = [_value_of(f) for f in fields]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     # Errors become Django's (IntegrityError for a duplicate key), as bulk_create raises them.
     with connection.wrap_database_errors, connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
             for obj in objs:
-                copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
+                copy.write_row([value(obj) for value in values])
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias

@@ -83,6 +83,9 @@ def customer_resolve(
 # --- Intake ------------------------------------------------------------------------------
 
 
+CHANNELS = frozenset(Channel.values)  # checked per entry of a bulk upsert; .values is a new list each time
+
+
 def validate_feedback_fields(fields: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     cleaned = dict(fields)
@@ -95,7 +98,7 @@ def validate_feedback_fields(fields: dict[str, Any]) -> dict[str, Any]:
         cleaned["body"] = body
     if "title" in fields:
         cleaned["title"] = (fields["title"] or "").strip()[:200]
-    if "channel" in fields and fields["channel"] not in Channel.values:
+    if "channel" in fields and fields["channel"] not in CHANNELS:
         errors["channel"] = f"Channel must be one of {', '.join(Channel.values)}."
     for name, (low, high) in SCORE_RANGES.items():
         value = fields.get(name)

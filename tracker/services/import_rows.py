@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from tracker.models import Channel, ItemKind, ItemStatus
 from tracker.services.errors import ValidationError
-from tracker.services.feedback import SCORE_RANGES
+from tracker.services.feedback import CHANNELS, SCORE_RANGES
 
 
 class RowInvalid(Exception):
@@ -119,7 +119,7 @@ def clean_feedback(record: dict[str, Any], get: Any) -> dict[str, Any]:
         "csat": _score("csat", get(record, "csat")),
         "ces": _score("ces", get(record, "ces")),
         "received_at": parse_when(get(record, "received_at")),
-        "channel": channel if channel in Channel.values else Channel.IMPORT,
+        "channel": channel if channel in CHANNELS else Channel.IMPORT,
         "external_id": _text(get(record, "external_id"))[:200],
         "tags": _tags(get(record, "tags")),
     }

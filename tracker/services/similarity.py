@@ -12,6 +12,7 @@ SQL query over the postings index, so the cost follows the postings of a dozen f
 terms, not the size of the workspace.
 """
 
+import functools
 import math
 import re
 import uuid
@@ -73,16 +74,22 @@ def stem(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=100_000)
+def term(word: str) -> str | None:
+    """The index term of one lower-case word, or None for a word that is not indexed.
+
+    Cached: a workspace's words repeat (an import of 20,000 feedback spent 3 of its 14
+    seconds stemming the same words again)."""
+    if len(word) < 3 and not word.isdigit():
+        return None
+    if word in STOP_WORDS or len(word) > 40:
+        return None
+    return stem(word)
+
+
 def terms(text: str) -> Counter[str]:
     """The index terms of a text with their counts."""
-    out: Counter[str] = Counter()
-    for raw in _WORD.findall((text or "").lower()):
-        if len(raw) < 3 and not raw.isdigit():
-            continue
-        if raw in STOP_WORDS or len(raw) > 40:
-            continue
-        out[stem(raw)] += 1
-    return out
+    return Counter([t for raw in _WORD.findall((text or "").lower()) if (t := term(raw)) is not None])
 
 
 def weights(counts: Counter[str]) -> dict[str, float]:
@@ -166,6 +173,9 @@ def _index(workspace_id: Any, docs: Sequence[tuple[str, Any, str]], *, fresh: bo
     _df_add(workspace_id, added)
 
 
+NULL = "\\N"  # NULL in COPY's text format
+
+
 def _insert_postings(rows: list[tuple[Any, str, Any, Any, float]]) -> None:
     """Write postings without building model instances: an import writes ~15 per row.
 
@@ -178,9 +188,17 @@ def _insert_postings(rows: list[tuple[Any, str, Any, Any, float]]) -> None:
     columns = "workspace_id, term, feedback_id, item_id, weight"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # COPY's text format written directly (a third of the time of psycopg's write_row
+            # per posting): UUIDs and floats print as PostgreSQL reads them, and a term is
+            # made of word characters only (`_WORD`), so nothing needs escaping.
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # noqa: S608 - constant
-                for row in rows:
-                    copy.write_row(row)
+                for start in range(0, len(rows), 5000):
+                    copy.write(
+                        "".join(
+                            f"{ws}\t{t}\t{NULL if f is None else f}\t{NULL if i is None else i}\t{w!r}\n"
+                            for ws, t, f, i, w in rows[start : start + 5000]
+                        )
+                    )
             return
 
         def value(v: Any) -> Any:
