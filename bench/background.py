@@ -105,8 +105,10 @@ def fresh_workspace(label: str) -> Any:
 
 def drop_workspaces(prefix: str = "bench-import-") -> None:
     """Delete benchmark import workspaces with plain SQL, table by table (an ORM cascade over
-    a million feedback would collect them all in memory first)."""
+    a million feedback would collect them all in memory first), then vacuum those tables."""
     from django.db import connection, transaction
+
+    from tracker.dbstats import refresh_statistics
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT id FROM tracker_workspace WHERE slug LIKE %s", [prefix + "%"])
@@ -124,6 +126,11 @@ def drop_workspaces(prefix: str = "bench-import-") -> None:
             for table in tables:
                 cursor.execute(f"DELETE FROM {table} WHERE workspace_id = ANY(%s)", [ids])  # noqa: S608 - catalog names
             cursor.execute("DELETE FROM tracker_workspace WHERE id = ANY(%s)", [ids])
+    # Reclaim the deleted rows now, as autovacuum would. Where it is off, every run left its
+    # imports' rows dead in the tables (23 million postings after two runs) and the next run
+    # inserted into indexes several times the size of the live data: its 1,000,000-row
+    # import took 1,714 s where the first run's took 1,064 s.
+    refresh_statistics(*tables, "tracker_importchunk", "tracker_workspace")
 
 
 def import_files(paths: list[Path]) -> dict[str, float]:
