@@ -126,10 +126,8 @@ def drop_workspaces(prefix: str = "bench-import-") -> None:
             for table in tables:
                 cursor.execute(f"DELETE FROM {table} WHERE workspace_id = ANY(%s)", [ids])  # noqa: S608 - catalog names
             cursor.execute("DELETE FROM tracker_workspace WHERE id = ANY(%s)", [ids])
-    # Reclaim the deleted rows now, as autovacuum would. Where it is off, every run left its
-    # imports' rows dead in the tables (23 million postings after two runs) and the next run
-    # inserted into indexes several times the size of the live data: its 1,000,000-row
-    # import took 1,714 s where the first run's took 1,064 s.
+    # Reclaim the deleted rows now, as autovacuum would: where it is off, every run left its
+    # imports' rows dead in the tables (23 million postings after two runs).
     refresh_statistics(*tables, "tracker_importchunk", "tracker_workspace")
 
 
