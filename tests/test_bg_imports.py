@@ -265,3 +265,15 @@ def test_customers_are_matched_by_external_id_in_bulk(workspace, django_assert_m
     run(start(workspace, data.encode(), source="crm"))
     assert Customer.objects.filter(workspace=workspace).count() == 3
     assert Feedback.objects.filter(customer__external_id="acct-1").count() == 10
+
+
+def test_a_growing_import_refreshes_the_lookup_statistics_at_each_doubling(workspace, settings, monkeypatch):
+    from tracker.services import imports
+
+    settings.IMPORT_BATCH_SIZE = 10
+    monkeypatch.setattr(imports, "ANALYZE_FROM_ROWS", 20)
+    refreshed_at = []
+    monkeypatch.setattr(imports, "_refresh_lookup_statistics", lambda job: refreshed_at.append(job.rows_done))
+    data = "text,id\n" + "".join(f"Feedback {i},x{i}\n" for i in range(170))
+    run(start(workspace, data.encode()))
+    assert refreshed_at == [20, 40, 80, 160]
