@@ -95,7 +95,7 @@ def _existing_by_pair(queryset: Any, entries: Sequence[dict[str, Any] | None]) -
     pairs = {_external_pair(e) for e in entries if e is not None}
     sources = {s for s, _ in pairs}
     external_ids = {x for _, x in pairs}
-    rows = queryset.filter(source__in=sources, external_id__in=external_ids)
+    rows = queryset.filter(source__in=sources, external_id__in=external_ids).order_by()
     return {(r.source, r.external_id): r for r in rows if (r.source, r.external_id) in pairs}
 
 
