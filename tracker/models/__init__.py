@@ -12,6 +12,7 @@ from tracker.models.backlog import (
 )
 from tracker.models.base import PublicModel, Segment
 from tracker.models.customers import Customer, CustomerKind, Tier
+from tracker.models.expressions import AnyOf  # noqa: F401 - registers the `__any` lookup
 from tracker.models.feedback import (
     Channel,
     Feedback,

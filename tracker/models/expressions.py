@@ -3,8 +3,10 @@
 import json
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import models
 from django.db.models import Aggregate, Subquery
+from django.db.models.lookups import In
 
 
 class ListField(models.Field):
@@ -47,3 +49,35 @@ class ListOf(Subquery):
         # Group by a constant so the aggregate folds the whole correlated set into one row.
         grouped = queryset.order_by().values(_one=models.Value(1)).annotate(_list=ListAgg(column)).values("_list")
         super().__init__(grouped, output_field=ListField())
+
+
+class AnyOf(models.Lookup):
+    """`field__any=values`: membership in a long list sent as one parameter.
+
+    On PostgreSQL `field IN (SELECT unnest(%s::type[]))`, the list as one array: an `__in`
+    of 3,000 ids is 3,000 parameters to adapt and literals to parse, and `= ANY(array)` lets
+    the planner prefer a sequential scan to 3,000 index probes; the unnest is a semi-join
+    that probes an index per value (the review's score deltas: 15.7 ms, against 42 ms for
+    `= ANY` and 32 ms for a subquery finding the same ids). Elsewhere the usual IN list.
+    """
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
+        field = self.lhs.output_field
+        return "%s", [[field.get_db_prep_value(v, connection, prepared=False) for v in value]]
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        if not self.rhs:
+            raise EmptyResultSet
+        if connection.vendor != "postgresql":
+            return In(self.lhs, list(self.rhs)).as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        array_type = self.lhs.output_field.cast_db_type(connection)
+        return f"{lhs} IN (SELECT unnest({rhs}::{array_type}[]))", [*lhs_params, *rhs_params]
+
+
+models.Field.register_lookup(AnyOf)
+models.ForeignObject.register_lookup(AnyOf)  # relations keep their own lookups: `customer_id__any`

@@ -54,7 +54,10 @@ class Feedback(PublicModel):
     # and imports insert feedback by the hundred thousand.
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="feedback", db_index=False)
     updated_at = models.DateTimeField(auto_now=True)
-    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback")
+    # Indexed by feedback_customer_scores, which starts with the customer.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback", db_index=False
+    )
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
     title = models.CharField(max_length=200, blank=True)
     body = models.TextField()
@@ -129,6 +132,12 @@ class Feedback(PublicModel):
                 fields=["workspace", "duplicate_of"],
                 condition=Q(triage="duplicate"),
                 name="feedback_ws_duplicates",
+            ),
+            # A customer's feedback (the customer page, the foreign key) and the review's score
+            # deltas: every score of the customers served, before and since the sprint start,
+            # read from the index alone (the feedback rows hold the long texts).
+            models.Index(
+                fields=["customer", "received_at"], include=["nps", "csat", "ces"], name="feedback_customer_scores"
             ),
         ]
 

@@ -230,18 +230,20 @@ def sprint_review(sprint: Sprint, *, live: bool = False, quotes: int | None = No
         agg: dict[str, Any] = {}
         for name, cond in (("before", before), ("after", after)):
             agg |= {
-                f"{name}_nps_n": Count("pk", filter=cond & Q(nps__isnull=False)),
-                f"{name}_promoters": Count("pk", filter=cond & Q(nps__gte=9)),
-                f"{name}_detractors": Count("pk", filter=cond & Q(nps__lte=6)),
-                f"{name}_csat_n": Count("pk", filter=cond & Q(csat__isnull=False)),
-                f"{name}_satisfied": Count("pk", filter=cond & Q(csat__gte=4)),
-                f"{name}_ces_n": Count("pk", filter=cond & Q(ces__isnull=False)),
+                # Counting the score columns (NULLs do not count), not the ids: the scores and
+                # dates are all in feedback_customer_scores, so no feedback row is read.
+                f"{name}_nps_n": Count("nps", filter=cond),
+                f"{name}_promoters": Count("nps", filter=cond & Q(nps__gte=9)),
+                f"{name}_detractors": Count("nps", filter=cond & Q(nps__lte=6)),
+                f"{name}_csat_n": Count("csat", filter=cond),
+                f"{name}_satisfied": Count("csat", filter=cond & Q(csat__gte=4)),
+                f"{name}_ces_n": Count("ces", filter=cond),
                 f"{name}_ces_mean": Avg("ces", filter=cond),
             }
-        # The served customers as a subquery (3,400 ids as parameters took longer to send than
-        # the query to run); their scores from the feedback_customer_scores index alone.
-        customers = _done_links(sprint).filter(feedback__customer__isnull=False).values("feedback__customer_id")
-        counts = Feedback.objects.filter(customer_id__in=customers).aggregate(**agg)
+        # The served customers are known from the links read above: one array parameter
+        # (`__any`). As a subquery, finding them again through the links and their feedback
+        # was half of this query's time (17 of 32 ms for 3,200 customers).
+        counts = Feedback.objects.filter(customer_id__any=list(served)).aggregate(**agg)
         for name in ("before", "after"):
             deltas[name] = summary_from_counts(
                 {
