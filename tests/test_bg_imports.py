@@ -277,3 +277,22 @@ def test_a_growing_import_refreshes_the_lookup_statistics_at_each_doubling(works
     data = "text,id\n" + "".join(f"Feedback {i},x{i}\n" for i in range(170))
     run(start(workspace, data.encode()))
     assert refreshed_at == [20, 40, 80, 160]
+
+
+def test_a_resumed_import_refreshes_the_statistics_once_it_has_doubled_again(workspace, settings, monkeypatch):
+    from tracker.services import imports
+
+    settings.IMPORT_BATCH_SIZE = 10
+    monkeypatch.setattr(imports, "ANALYZE_FROM_ROWS", 20)
+    refreshed_at = []
+    monkeypatch.setattr(imports, "_refresh_lookup_statistics", lambda job: refreshed_at.append(job.rows_done))
+    data = "text,id\n" + "".join(f"Feedback {i},x{i}\n" for i in range(100))
+    job = start(workspace, data.encode())
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, rows_total=100)
+    job.refresh_from_db()
+    batch = imports.Batch()
+    batch.rows = [(i + 2, clean_feedback({"text": f"Feedback {i}", "id": f"x{i}"}, _get)) for i in range(30)]
+    batch.seen = 30
+    assert imports._commit_batch(job, batch, imports._write_feedback)  # a first run got this far
+    import_run(job.pk)
+    assert refreshed_at == [60]

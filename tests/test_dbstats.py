@@ -2,8 +2,9 @@
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 
+from tests import factories as f
 from tracker.dbstats import analyze_if_free
 from tracker.models import Feedback
 
@@ -17,11 +18,26 @@ def _other_connection() -> psycopg.Connection:
     )
 
 
-def test_analyze_runs_inside_the_callers_transaction(on_postgres):
+def test_analyze_inside_a_transaction_keeps_the_callers_lock_timeout(on_postgres):
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL lock_timeout = '7s'")
+        assert analyze_if_free(Feedback._meta.db_table)
+        cursor.execute("SELECT current_setting('lock_timeout')")  # the transaction goes on
+        assert cursor.fetchone()[0] == "7s"
+
+
+def test_analyze_counts_the_rows_written_so_far(on_postgres, workspace):
+    for _ in range(5):
+        f.FeedbackFactory(workspace=workspace)
     assert analyze_if_free(Feedback._meta.db_table)
-    with connection.cursor() as cursor:  # the transaction is still usable afterwards
-        cursor.execute("SELECT current_setting('lock_timeout')")
-        assert cursor.fetchone()[0] == "0"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Feedback._meta.db_table])
+        assert cursor.fetchone()[0] >= 5
+
+
+def test_other_database_errors_are_not_swallowed(on_postgres):
+    with pytest.raises(DatabaseError):
+        analyze_if_free("no_such_table")
 
 
 def test_analyze_steps_aside_when_another_session_is_analyzing_the_table(on_postgres):

@@ -28,3 +28,24 @@ def test_any_sends_the_list_as_one_parameter_on_postgresql(workspace, on_postgre
     ids = [f.CustomerFactory(workspace=workspace).pk for _ in range(3)]
     sql, params = Feedback.objects.filter(customer_id__any=ids).query.sql_with_params()
     assert "unnest" in sql and [list(p) for p in params if isinstance(p, list)] == [ids]
+
+
+def test_any_ignores_none_as_in_does(workspace):
+    ann = f.CustomerFactory(workspace=workspace)
+    f.FeedbackFactory(workspace=workspace, customer=ann)
+    f.FeedbackFactory(workspace=workspace, customer=None)
+    assert Feedback.objects.filter(customer_id__any=[ann.pk, None]).count() == 1
+    assert Feedback.objects.exclude(customer_id__any=[ann.pk, None]).count() == (
+        Feedback.objects.exclude(customer_id__in=[ann.pk, None]).count()
+    )
+
+
+def test_any_compares_long_texts_whole(workspace):
+    f.FeedbackFactory(workspace=workspace, source="zendesk", external_id="x" * 200)  # the longest it may be
+    assert not Feedback.objects.filter(external_id__any=["x" * 200 + "y"]).exists()
+    assert Feedback.objects.filter(external_id__any=["x" * 200]).exists()
+
+
+def test_any_takes_a_list_only(workspace):
+    with pytest.raises(TypeError):
+        Feedback.objects.filter(customer_id__any=Feedback.objects.values("customer_id"))

@@ -25,22 +25,29 @@ def refresh_statistics(*tables: str) -> None:
 
 
 def analyze_if_free(*tables: str, wait: str = "1s") -> bool:
-    """ANALYZE `tables` unless another ANALYZE or VACUUM of them holds them longer than
-    `wait` (then it is their statistics that are being refreshed anyway). Safe inside or
-    outside a transaction; False when skipped or on another database than PostgreSQL.
+    """ANALYZE `tables` unless a conflicting lock (another ANALYZE or a VACUUM of them, an
+    index build, some ALTER TABLEs) keeps them longer than `wait`. Safe inside or outside a
+    transaction (inside, ANALYZE's lock is then held until the caller commits); the caller's
+    lock_timeout is left as it was. False when skipped, or on another database than
+    PostgreSQL; any other database error is raised.
 
     A long job that grows a table calls this as it goes: ANALYZE reads a fixed sample
     (30,000 rows by default), so its cost does not grow with the table.
     """
     if connection.vendor != "postgresql" or not tables:
         return False
+    from psycopg.errors import LockNotAvailable
+
     names = ", ".join(connection.ops.quote_name(t) for t in tables)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [wait])
+            cursor.execute("SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)", [wait])
+            before = cursor.fetchone()[0]
             cursor.execute(f"ANALYZE {names}")
-            cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
-    except DatabaseError as exc:  # lock_not_available: someone else is analyzing them
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
+    except DatabaseError as exc:
+        if not isinstance(exc.__cause__, LockNotAvailable):
+            raise
         logger.info("ANALYZE %s skipped: %s", names, exc)
         return False
     return True

@@ -64,6 +64,11 @@ class AnyOf(models.Lookup):
     lookup_name = "any"
     prepare_rhs = False
 
+    def get_prep_lookup(self) -> list[Any]:
+        if not isinstance(self.rhs, list | tuple | set | frozenset):
+            raise TypeError(f"__any takes a list of values, not {type(self.rhs).__name__}")
+        return [v for v in self.rhs if v is not None]  # as Django's IN does: NULL matches nothing
+
     def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
         field = self.lhs.output_field
         return "%s", [[field.get_db_prep_value(v, connection, prepared=False) for v in value]]
@@ -75,9 +80,12 @@ class AnyOf(models.Lookup):
             return In(self.lhs, list(self.rhs)).as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        array_type = self.lhs.output_field.cast_db_type(connection)
+        # The column's type without its length: varchar(200)[] would cut longer values to
+        # 200 characters before comparing.
+        array_type = self.lhs.output_field.cast_db_type(connection).split("(")[0]
         return f"{lhs} IN (SELECT unnest({rhs}::{array_type}[]))", [*lhs_params, *rhs_params]
 
 
-models.Field.register_lookup(AnyOf)
-models.ForeignObject.register_lookup(AnyOf)  # relations keep their own lookups: `customer_id__any`
+# Keys, ids and short texts; not JSONField, whose `field__any` names a key.
+for _field in (models.UUIDField, models.CharField, models.IntegerField, models.ForeignObject):
+    _field.register_lookup(AnyOf)
