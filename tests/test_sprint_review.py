@@ -74,10 +74,14 @@ def test_the_review_lists_much_requested_feedback_without_an_item(workspace, pro
     assert requested[0]["asks"] == 3
 
 
-def test_requested_feedback_skips_originals_already_linked_and_keeps_reading_past_them(workspace, project, monkeypatch):
+@pytest.mark.parametrize("fetch", [1000, 3], ids=["one-fetch", "fetches-across-rounds"])
+def test_requested_feedback_skips_originals_already_linked_and_keeps_reading_past_them(
+    workspace, project, monkeypatch, fetch
+):
     from tracker.services import review
 
     monkeypatch.setattr(review, "REQUESTED_BATCH", 2)  # several rounds with little data
+    monkeypatch.setattr(review, "REQUESTED_FETCH", fetch)
     sprint, _ = build_sprint(workspace, project, 1, 0)
     item = item_create(project=project, actor=None, title="Already planned")
 

@@ -360,8 +360,10 @@ def _quotes(sprint: Sprint, limit: int | None) -> dict[Any, list[dict[str, Any]]
     return quotes
 
 
-# Originals checked per round when looking for the most-asked open ones (below).
+# Originals checked per round when looking for the most-asked open ones (below), and how
+# many of their ask counts are read from the database at a time.
 REQUESTED_BATCH = 100
+REQUESTED_FETCH = 1000
 
 
 def requested_without_item(workspace: Any, limit: int) -> list[dict[str, Any]]:
@@ -370,27 +372,35 @@ def requested_without_item(workspace: Any, limit: int) -> list[dict[str, Any]]:
     Counted from the duplicates' side through the feedback_ws_duplicates index (no feedback
     row read); then only the most-asked originals are read and checked (open, not dismissed,
     not a duplicate themselves), a hundred at a time. Joining every duplicate to its original
-    took 60 ms at 12,000 duplicates. Ties keep the newest original first.
+    took 60 ms at 12,000 duplicates. The counts come a thousand at a time, most asked first:
+    reading all of them (5,606 originals in the benchmark workspace) took longer in Python
+    than the query. Ties keep the newest original first.
     """
-    asks = list(
+    counted = (
         Feedback.objects.filter(workspace=workspace, triage=TriageState.DUPLICATE)
         .values_list("duplicate_of")
         .annotate(asks=Count("pk"))
         .order_by("-asks", "duplicate_of")
     )
     found: list[tuple[int, Any, dict[str, Any]]] = []
-    for start in range(0, len(asks), REQUESTED_BATCH):
-        counts = dict(asks[start : start + REQUESTED_BATCH])
-        originals = (
-            Feedback.objects.filter(pk__in=list(counts), loop_state=LoopState.OPEN)
-            .exclude(triage__in=[TriageState.DISMISSED, TriageState.DUPLICATE])
-            .values("pk", "title", "body", "received_at", "customer__name")
-        )
-        found += [(counts[f["pk"]], f["received_at"], f) for f in originals]
-        # Exact once `limit` originals have more asks than anything not yet checked.
-        smallest_read = asks[min(start + REQUESTED_BATCH, len(asks)) - 1][1]
-        if sum(1 for n, _, _ in found if n > smallest_read) >= limit:
-            break
+    offset, done = 0, False
+    while not done:
+        asks = list(counted[offset : offset + REQUESTED_FETCH])
+        offset += REQUESTED_FETCH
+        done = len(asks) < REQUESTED_FETCH
+        for start in range(0, len(asks), REQUESTED_BATCH):
+            counts = dict(asks[start : start + REQUESTED_BATCH])
+            originals = (
+                Feedback.objects.filter(pk__in=list(counts), loop_state=LoopState.OPEN)
+                .exclude(triage__in=[TriageState.DISMISSED, TriageState.DUPLICATE])
+                .values("pk", "title", "body", "received_at", "customer__name")
+            )
+            found += [(counts[f["pk"]], f["received_at"], f) for f in originals]
+            # Exact once `limit` originals have more asks than anything not yet checked.
+            smallest_read = asks[min(start + REQUESTED_BATCH, len(asks)) - 1][1]
+            if sum(1 for n, _, _ in found if n > smallest_read) >= limit:
+                done = True
+                break
     found.sort(key=lambda entry: (-entry[0], -entry[1].timestamp()))
     return [
         {
