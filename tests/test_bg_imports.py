@@ -267,27 +267,31 @@ def test_customers_are_matched_by_external_id_in_bulk(workspace, django_assert_m
     assert Feedback.objects.filter(customer__external_id="acct-1").count() == 10
 
 
-def test_a_growing_import_refreshes_the_lookup_statistics_at_each_doubling(workspace, settings, monkeypatch):
+@pytest.fixture
+def statistics_refreshed_at(settings, monkeypatch):
+    """Batches of 10, statistics first refreshed at 20 rows: the rows done at each refresh."""
     from tracker.services import imports
 
     settings.IMPORT_BATCH_SIZE = 10
     monkeypatch.setattr(imports, "ANALYZE_FROM_ROWS", 20)
     refreshed_at = []
     monkeypatch.setattr(imports, "_refresh_lookup_statistics", lambda job: refreshed_at.append(job.rows_done))
-    data = "text,id\n" + "".join(f"Feedback {i},x{i}\n" for i in range(170))
-    run(start(workspace, data.encode()))
-    assert refreshed_at == [20, 40, 80, 160]
+    return refreshed_at
 
 
-def test_a_resumed_import_refreshes_the_statistics_once_it_has_doubled_again(workspace, settings, monkeypatch):
+def _numbered_feedback(rows):
+    return ("text,id\n" + "".join(f"Feedback {i},x{i}\n" for i in range(rows))).encode()
+
+
+def test_a_growing_import_refreshes_the_lookup_statistics_at_each_doubling(workspace, statistics_refreshed_at):
+    run(start(workspace, _numbered_feedback(170)))
+    assert statistics_refreshed_at == [20, 40, 80, 160]
+
+
+def test_a_resumed_import_refreshes_the_statistics_once_it_has_doubled_again(workspace, statistics_refreshed_at):
     from tracker.services import imports
 
-    settings.IMPORT_BATCH_SIZE = 10
-    monkeypatch.setattr(imports, "ANALYZE_FROM_ROWS", 20)
-    refreshed_at = []
-    monkeypatch.setattr(imports, "_refresh_lookup_statistics", lambda job: refreshed_at.append(job.rows_done))
-    data = "text,id\n" + "".join(f"Feedback {i},x{i}\n" for i in range(100))
-    job = start(workspace, data.encode())
+    job = start(workspace, _numbered_feedback(100))
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, rows_total=100)
     job.refresh_from_db()
     batch = imports.Batch()
@@ -295,4 +299,4 @@ def test_a_resumed_import_refreshes_the_statistics_once_it_has_doubled_again(wor
     batch.seen = 30
     assert imports._commit_batch(job, batch, imports._write_feedback)  # a first run got this far
     import_run(job.pk)
-    assert refreshed_at == [60]
+    assert statistics_refreshed_at == [60]

@@ -156,9 +156,13 @@ class Feedback(PublicModel):
 class FeedbackLink(PublicModel):
     """Feedback ↔ item, with the words of the feedback that the item answers."""
 
-    feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="links")
-    item = models.ForeignKey("tracker.BacklogItem", on_delete=models.CASCADE, related_name="feedback_links")
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    # Each foreign key is the first column of a composite index below (feedback_link_unique,
+    # link_item_feedback, link_ws_updated), so none has an index of its own.
+    feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="links", db_index=False)
+    item = models.ForeignKey(
+        "tracker.BacklogItem", on_delete=models.CASCADE, related_name="feedback_links", db_index=False
+    )
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
     quote = models.TextField(blank=True)
     linked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -169,7 +173,13 @@ class FeedbackLink(PublicModel):
         constraints = [
             models.UniqueConstraint(fields=["feedback", "item"], name="feedback_link_unique"),
         ]
-        indexes = [models.Index(fields=["workspace", "updated_at", "id"], name="link_ws_updated")]
+        indexes = [
+            models.Index(fields=["workspace", "updated_at", "id"], name="link_ws_updated"),
+            # An item's links with their feedback ids from the index alone: the sprint review
+            # reads 5,000 links of 300 items this way. With the item alone indexed, the
+            # planner sometimes preferred a parallel scan of every link (54 vs 34 ms).
+            models.Index(fields=["item", "feedback"], name="link_item_feedback"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.feedback_id} → {self.item_id}"
