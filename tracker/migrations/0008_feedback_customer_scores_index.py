@@ -4,8 +4,11 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from tracker.migration_ops import AddIndexConcurrently, DropFieldIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY runs outside a transaction
 
     dependencies = [
         ('tracker', '0007_drop_indexes_covered_by_composites'),
@@ -13,13 +16,20 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='feedback',
-            name='customer',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='feedback', to='tracker.customer'),
-        ),
-        migrations.AddIndex(
+        # The new index first, built while writes go on; then the ones it replaces go (the
+        # foreign-key constraints stay: re-adding one would check every row under lock).
+        AddIndexConcurrently(
             model_name='feedback',
             index=models.Index(fields=['customer', 'received_at'], include=('nps', 'csat', 'ces'), name='feedback_customer_scores'),
+        ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='feedback',
+                    name='customer',
+                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='feedback', to='tracker.customer'),
+                ),
+            ],
+            database_operations=[DropFieldIndexConcurrently(model_name='feedback', name='customer')],
         ),
     ]

@@ -4,8 +4,11 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from tracker.migration_ops import AddIndexConcurrently, DropFieldIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY runs outside a transaction
 
     dependencies = [
         ('tracker', '0008_feedback_customer_scores_index'),
@@ -13,23 +16,40 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='feedbacklink',
-            name='feedback',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='links', to='tracker.feedback'),
-        ),
-        migrations.AlterField(
-            model_name='feedbacklink',
-            name='item',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='feedback_links', to='tracker.backlogitem'),
-        ),
-        migrations.AlterField(
-            model_name='feedbacklink',
-            name='workspace',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tracker.workspace'),
-        ),
-        migrations.AddIndex(
+        # The new index first, built while writes go on; then the ones it replaces go (the
+        # foreign-key constraints stay: re-adding one would check every row under lock).
+        AddIndexConcurrently(
             model_name='feedbacklink',
             index=models.Index(fields=['item', 'feedback'], name='link_item_feedback'),
+        ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='feedbacklink',
+                    name='feedback',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='links', to='tracker.feedback'),
+                ),
+            ],
+            database_operations=[DropFieldIndexConcurrently(model_name='feedbacklink', name='feedback')],
+        ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='feedbacklink',
+                    name='item',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='feedback_links', to='tracker.backlogitem'),
+                ),
+            ],
+            database_operations=[DropFieldIndexConcurrently(model_name='feedbacklink', name='item')],
+        ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='feedbacklink',
+                    name='workspace',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tracker.workspace'),
+                ),
+            ],
+            database_operations=[DropFieldIndexConcurrently(model_name='feedbacklink', name='workspace')],
         ),
     ]
