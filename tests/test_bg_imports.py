@@ -121,19 +121,27 @@ def test_a_file_over_the_size_limit_is_refused(workspace, settings):
     assert not ImportJob.objects.exists() and not ImportChunk.objects.exists()
 
 
-def test_progress_is_committed_batch_by_batch_and_a_rerun_resumes(workspace, settings):
-    settings.IMPORT_BATCH_SIZE = 10
-    data = "text,id\n" + "".join(f"Feedback {i},x{i}\n" for i in range(35))
-    job = start(workspace, data.encode())
-    # A first run that died after two batches leaves this checkpoint behind:
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, rows_total=35)
+def _numbered_feedback(rows):
+    return ("text,id\n" + "".join(f"Feedback {i},x{i}\n" for i in range(rows))).encode()
+
+
+def _first_run_died_after(job, rows, *, total):
+    """Leave the checkpoint a first run leaves when it dies after committing `rows` of the
+    file's `total` rows."""
     from tracker.services import imports
 
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, rows_total=total)
     job.refresh_from_db()
     batch = imports.Batch()
-    rows = [(i + 2, {**clean_feedback({"text": f"Feedback {i}", "id": f"x{i}"}, _get)}) for i in range(20)]
-    batch.rows, batch.seen = rows, 20
+    batch.rows = [(i + 2, clean_feedback({"text": f"Feedback {i}", "id": f"x{i}"}, _get)) for i in range(rows)]
+    batch.seen = rows
     assert imports._commit_batch(job, batch, imports._write_feedback)
+
+
+def test_progress_is_committed_batch_by_batch_and_a_rerun_resumes(workspace, settings):
+    settings.IMPORT_BATCH_SIZE = 10
+    job = start(workspace, _numbered_feedback(35))
+    _first_run_died_after(job, 20, total=35)  # two batches
     done = import_run(job.pk)
     assert (done.rows_done, done.created, done.updated) == (35, 35, 0)
     assert Feedback.objects.count() == 35
@@ -279,24 +287,13 @@ def statistics_refreshed_at(settings, monkeypatch):
     return refreshed_at
 
 
-def _numbered_feedback(rows):
-    return ("text,id\n" + "".join(f"Feedback {i},x{i}\n" for i in range(rows))).encode()
-
-
 def test_a_growing_import_refreshes_the_lookup_statistics_at_each_doubling(workspace, statistics_refreshed_at):
     run(start(workspace, _numbered_feedback(170)))
     assert statistics_refreshed_at == [20, 40, 80, 160]
 
 
 def test_a_resumed_import_refreshes_the_statistics_once_it_has_doubled_again(workspace, statistics_refreshed_at):
-    from tracker.services import imports
-
     job = start(workspace, _numbered_feedback(100))
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, rows_total=100)
-    job.refresh_from_db()
-    batch = imports.Batch()
-    batch.rows = [(i + 2, clean_feedback({"text": f"Feedback {i}", "id": f"x{i}"}, _get)) for i in range(30)]
-    batch.seen = 30
-    assert imports._commit_batch(job, batch, imports._write_feedback)  # a first run got this far
+    _first_run_died_after(job, 30, total=100)
     import_run(job.pk)
     assert statistics_refreshed_at == [60]

@@ -5,6 +5,12 @@ from typing import Any
 from django.db import migrations
 
 
+def _concurrently(schema_editor: Any) -> dict[str, bool]:
+    """The keyword that makes PostgreSQL's schema editor build or drop an index without
+    blocking writes; other databases' editors take no such keyword."""
+    return {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
+
+
 class AddIndexConcurrently(migrations.AddIndex):
     """`AddIndex` built with `CREATE INDEX CONCURRENTLY` on PostgreSQL, so writes to the
     table go on while the index builds (a plain build blocks them for as long as it takes:
@@ -16,21 +22,15 @@ class AddIndexConcurrently(migrations.AddIndex):
     """
 
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-            return
         model = to_state.apps.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.add_index(model, self.index, concurrently=True)
+            schema_editor.add_index(model, self.index, **_concurrently(schema_editor))
 
     def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-            return
         model = from_state.apps.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):
             index = from_state.models[app_label, self.model_name_lower].get_index_by_name(self.index.name)
-            schema_editor.remove_index(model, index, concurrently=True)
+            schema_editor.remove_index(model, index, **_concurrently(schema_editor))
 
 
 class DropFieldIndexConcurrently(migrations.operations.base.Operation):
@@ -52,29 +52,20 @@ class DropFieldIndexConcurrently(migrations.operations.base.Operation):
     def state_forwards(self, app_label: str, state: Any) -> None:
         pass  # the paired AlterField changes the state
 
-    def _model_and_field(self, app_label: str, state: Any) -> tuple[Any, Any]:
-        model = state.apps.get_model(app_label, self.model_name)
-        return model, model._meta.get_field(self.name)
-
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
-        model, field = self._model_and_field(app_label, from_state)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
-            return
-        concurrently = schema_editor.connection.vendor == "postgresql"
-        for name in schema_editor._constraint_names(model, [field.column], index=True, unique=False):
-            if concurrently:
-                schema_editor.execute(schema_editor._delete_index_sql(model, name, concurrently=True))
-            else:
-                schema_editor.execute(schema_editor._delete_index_sql(model, name))
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            column = model._meta.get_field(self.name).column
+            for name in schema_editor._constraint_names(model, [column], index=True, unique=False):
+                schema_editor.execute(schema_editor._delete_index_sql(model, name, **_concurrently(schema_editor)))
 
     def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
-        model, field = self._model_and_field(app_label, to_state)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
-            return
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(schema_editor._create_index_sql(model, fields=[field], concurrently=True))
-        else:
-            schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            field = model._meta.get_field(self.name)
+            schema_editor.execute(
+                schema_editor._create_index_sql(model, fields=[field], **_concurrently(schema_editor))
+            )
 
     def describe(self) -> str:
         return f"Drop the index of {self.model_name}.{self.name}"
