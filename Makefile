@@ -47,7 +47,7 @@ seed: install
 	$(BIN)/python manage.py seed_demo --reset
 
 worker: install
-	$(BIN)/celery -A config worker -Q interactive,bulk -l info
+	$(BIN)/celery -A config worker -Q interactive,bulk,feed -l info
 
 beat: install
 	$(BIN)/celery -A config beat -l info

@@ -108,6 +108,11 @@ DATABASES = {
         disable_server_side_cursors=env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A session left idle inside a transaction holds the change feed back (readers serve
+    # only what lies below the oldest open transaction): end such sessions after this long.
+    idle = env_int("DB_IDLE_IN_TRANSACTION_TIMEOUT", 120)
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c idle_in_transaction_session_timeout={idle * 1000}"
 # Covering indexes (INCLUDE) are for PostgreSQL; SQLite builds them on their key columns
 # alone, which is all the embedded default needs.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
@@ -153,7 +158,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
-CELERY_TASK_QUEUES_NAMES = ("interactive", "bulk")
+CELERY_TASK_QUEUES_NAMES = ("interactive", "bulk", "feed")
 CELERY_TASK_CREATE_MISSING_QUEUES = True
 # `interactive`: what a user waits for (suggestions, notifications, webhooks, the sweeper);
 # `bulk`: long jobs (imports, re-indexing, roll-ups) that must not hold up the first queue.
@@ -162,6 +167,8 @@ CELERY_TASK_ROUTES = {
     "tracker.similarity_reindex_task": {"queue": "bulk"},
     "tracker.metrics_rollup_task": {"queue": "bulk"},
     "tracker.burndown_snapshot_task": {"queue": "bulk"},
+    "tracker.feed_consume_task": {"queue": "feed"},
+    "tracker.feed_prune_task": {"queue": "bulk"},
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_TRACK_STARTED = True
@@ -181,7 +188,14 @@ CELERY_BEAT_SCHEDULE = {
     "metrics-rollup": {"task": "tracker.metrics_rollup_task", "schedule": 24 * 3600.0},
     "untriaged-reminders": {"task": "tracker.untriaged_reminders_task", "schedule": 24 * 3600.0},
     "idempotency-cleanup": {"task": "tracker.idempotency_cleanup_task", "schedule": 3600.0},
+    "feed-prune": {"task": "tracker.feed_prune_task", "schedule": 24 * 3600.0},
 }
+# The change feed (tracker.feed): how long changes are kept (an older sync cursor answers
+# 410 "resync"), how many changes a consumer handles per transaction, and how many batches
+# one consumer task takes before it queues itself again behind other workspaces' work.
+FEED_RETENTION_DAYS = env_int("FEED_RETENTION_DAYS", 30)
+FEED_CONSUMER_BATCH = env_int("FEED_CONSUMER_BATCH", 500)
+FEED_TASK_MAX_PASSES = env_int("FEED_TASK_MAX_PASSES", 20)
 # Imports: uploads are stored in the database in chunks so any worker host can read them.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 512 * 1024 * 1024)
 IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", 2000)
@@ -307,9 +321,6 @@ REST_FRAMEWORK = {
 }
 # Largest request body the API accepts (413 above it); a batch of 1,000 items fits easily.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
-# Delta pulls (?updated_since=) hold back rows younger than this: longer than any write
-# transaction, so no row stamped earlier can still commit behind a client's cursor.
-API_SYNC_SETTLE_SECONDS = env_int("API_SYNC_SETTLE_SECONDS", 5)
 SPECTACULAR_SETTINGS = {
     # Swagger UI served from our own static files, so the docs page obeys the CSP.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -83,3 +83,12 @@ def _reset_pools(app) -> None:
 
 def customer(workspace, email="ann@example.com", name="Ann"):
     return f.CustomerFactory(workspace=workspace, email=email, name=name)
+
+
+def consume(*workspaces) -> None:
+    """Run the change feed's consumers of these workspaces now (after commit they run by
+    themselves; inside a test's transaction, call this)."""
+    from tracker.feed.consumers import consumers_run
+
+    for workspace in workspaces:
+        consumers_run(workspace.pk)

@@ -4,25 +4,31 @@ import pytest
 
 from config.celery import app as celery_app
 from tests.bg_helpers import broker
-from tracker.models import Feedback, Suggestion, TaskRecord, TaskState
+from tracker.models import Change, ConsumerPosition, Feedback, Suggestion, TaskRecord, TaskState, TermPosting
 from tracker.services import dispatch as d
 from tracker.services.feedback import feedback_create
 
 DEAD_BROKER = "redis://127.0.0.1:1/3"
 
 
-def test_feedback_creation_records_its_suggestion_work_in_the_same_transaction(workspace):
-    feedback = feedback_create(workspace=workspace, actor=None, body="Search is broken")
-    record = TaskRecord.objects.get()
-    assert record.task == "tracker.feedback_suggest_task"
-    assert record.args == [str(feedback.pk)]
+def test_outbox_work_is_recorded_in_the_same_transaction_and_sent_after_commit(workspace):
+    record = d.dispatch("tracker.sprint_notify_task", "6f1c2d3e-4b5a-4c6d-8e7f-901234567890")
     assert record.state == TaskState.PENDING
+    assert record.args == ["6f1c2d3e-4b5a-4c6d-8e7f-901234567890"]
 
 
-def test_in_process_mode_runs_the_task_after_commit_and_marks_it_done(workspace, django_capture_on_commit_callbacks):
+def test_feedback_creation_records_its_change_for_the_consumers_in_the_same_transaction(workspace):
+    feedback = feedback_create(workspace=workspace, actor=None, body="Search is broken")
+    change = Change.objects.get(object_id=feedback.pk)
+    assert (change.kind, change.op) == ("feedback", "create")
+    assert not TermPosting.objects.filter(feedback=feedback).exists()  # the consumer runs after commit
+
+
+def test_in_process_mode_runs_the_consumers_after_commit(workspace, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        feedback_create(workspace=workspace, actor=None, body="Search is broken when offline")
-    assert TaskRecord.objects.get().state == TaskState.DONE
+        feedback = feedback_create(workspace=workspace, actor=None, body="Search is broken when offline")
+    assert TermPosting.objects.filter(feedback=feedback).exists()
+    assert ConsumerPosition.objects.get(consumer="similarity", workspace=workspace).change_id > 0
 
 
 def test_a_claimed_record_runs_its_effect_once(workspace):
@@ -46,30 +52,32 @@ def test_an_effect_that_fails_releases_its_claim(workspace):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_with_the_broker_down_the_request_succeeds_and_the_work_stays_pending(workspace):
+def test_with_the_broker_down_the_request_succeeds_and_the_work_stays_pending(
+    workspace, project, django_capture_on_commit_callbacks
+):
     with broker(celery_app, DEAD_BROKER):
-        feedback = feedback_create(workspace=workspace, actor=None, body="The app crashes on start")
-        record = TaskRecord.objects.get()
+        with django_capture_on_commit_callbacks(execute=True):
+            feedback = feedback_create(workspace=workspace, actor=None, body="The app crashes on start")
+            record = d.dispatch("tracker.sprint_notify_task", str(project.pk))
+        record.refresh_from_db()
         assert Feedback.objects.filter(pk=feedback.pk).exists()
         assert record.state == TaskState.PENDING
         assert record.send_attempts == 1
         assert "send failed" in record.last_error
+        assert not TermPosting.objects.filter(feedback=feedback).exists()  # the consumers were not reached
         # The sweeper cannot send either, and says so by sending nothing.
-        assert d.dispatch_sweep(min_age=0) == 0
+        assert d.dispatch_sweep(min_age=0) <= 1  # at most: it saw the workspace's feed waiting
     assert TaskRecord.objects.get().state == TaskState.PENDING
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_sweeper_sends_pending_work_once_a_broker_is_back(workspace):
+def test_the_sweeper_runs_the_waiting_consumers_once_a_broker_is_back(workspace):
     earlier = feedback_create(workspace=workspace, actor=None, body="The app crashes on start every single time")
     with broker(celery_app, DEAD_BROKER):
         feedback = feedback_create(workspace=workspace, actor=None, body="The app crashes on start")
-    record = TaskRecord.objects.get(args=[str(feedback.pk)])
-    assert record.state == TaskState.PENDING
-    # Back to a working (here: in-process) broker: the sweep runs the suggestion task.
+    assert not Suggestion.objects.filter(feedback=feedback).exists()
+    # Back to a working (here: in-process) broker: the sweep runs the consumers.
     assert d.dispatch_sweep(min_age=0) == 1
-    record.refresh_from_db()
-    assert record.state == TaskState.DONE
     assert Suggestion.objects.filter(feedback=feedback, similar_feedback=earlier).exists()
 
 
@@ -88,4 +96,4 @@ def test_the_sweep_and_reindex_commands_run(workspace, project):
     assert "indexed 2 documents" in out.getvalue()
     assert TermStat.objects.get(workspace=workspace, term="").df == 2
     call_command("dispatch_sweep", min_age=0, stdout=out)
-    assert "Sent 1" in out.getvalue()  # the item's index work, left pending by the test transaction
+    assert "Sent 1" in out.getvalue()  # the workspace whose webhooks consumer has not seen the item yet

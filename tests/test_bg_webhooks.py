@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.bg_helpers import Receiver, webhook
+from tests.bg_helpers import Receiver, consume, webhook
 from tracker.models import DeliveryStatus, ItemStatus, WebhookDelivery
 from tracker.services import webhooks as w
 from tracker.services.backlog import item_create, item_delete, item_update
@@ -33,6 +33,7 @@ def test_core_changes_record_their_events_in_the_same_transaction(workspace, pro
     item_update(item=item, actor=None, status=ItemStatus.DONE)
     sprint_close(sprint=sprint, actor=None)
     item_delete(item=item, actor=None)
+    consume(workspace)
     events = list(WebhookDelivery.objects.order_by("created_at", "event").values_list("webhook__url", "event"))
     first = [e for url, e in events if url.startswith("https://hooks")]
     assert sorted(first) == sorted(
@@ -58,12 +59,14 @@ def test_rank_moves_and_re_ranking_record_item_updates(workspace, project):
     first, second = (item_create(project=project, actor=None, title=t) for t in ("A", "B"))
     item_move(item=second, actor=None, position="top")
     items_rerank_by(project=project, actor=None, ordered=[first])
+    consume(workspace)
     keys = [d.payload["data"]["key"] for d in WebhookDelivery.objects.order_by("created_at")]
     assert keys == [second.key, first.key]
 
 
 def test_nothing_is_recorded_without_webhooks(workspace, project):
     item_create(project=project, actor=None, title="Search")
+    consume(workspace)
     assert not WebhookDelivery.objects.exists()
 
 
@@ -71,6 +74,7 @@ def test_a_delivery_is_signed_and_marked_delivered(workspace, project):
     with Receiver([200]) as receiver:
         hook = webhook(workspace, receiver.url)
         item = item_create(project=project, actor=None, title="Search")
+        consume(workspace)
         delivery = WebhookDelivery.objects.get()
         result = w.delivery_attempt(delivery.pk)
     assert result.status == DeliveryStatus.DELIVERED and result.response_code == 200
@@ -85,6 +89,7 @@ def test_a_server_error_is_retried_with_backoff_then_succeeds(workspace, project
     with Receiver([500, 200]) as receiver:
         webhook(workspace, receiver.url)
         item_create(project=project, actor=None, title="Search")
+        consume(workspace)
         delivery = WebhookDelivery.objects.get()
         first = w.delivery_attempt(delivery.pk)
         assert first.status == DeliveryStatus.PENDING and first.response_code == 500
@@ -101,6 +106,7 @@ def test_after_the_last_attempt_a_delivery_fails(workspace, project, settings):
     with Receiver([500]) as receiver:
         webhook(workspace, receiver.url)
         item_create(project=project, actor=None, title="Search")
+        consume(workspace)
         delivery = WebhookDelivery.objects.get()
         w.delivery_attempt(delivery.pk)
         WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=None)
@@ -112,6 +118,7 @@ def test_private_targets_are_refused_unless_allowed(workspace, project):
     with Receiver([200]) as receiver:
         webhook(workspace, receiver.url, allow_private=False)
         item_create(project=project, actor=None, title="Search")
+        consume(workspace)
         result = w.delivery_attempt(WebhookDelivery.objects.get().pk)
     assert receiver.requests == []
     assert "loopback" in result.error and result.status == DeliveryStatus.PENDING
@@ -122,6 +129,7 @@ def test_redirects_are_rechecked_and_followed(workspace, project):
         hop.statuses = [(307, target.url)]
         webhook(workspace, hop.url)
         item_create(project=project, actor=None, title="Search")
+        consume(workspace)
         result = w.delivery_attempt(WebhookDelivery.objects.get().pk)
     assert result.status == DeliveryStatus.DELIVERED and len(target.requests) == 1
 

@@ -2,11 +2,11 @@ import pytest
 from django.db import IntegrityError
 
 from tests import factories as f
-from tracker.models import Customer, Feedback, FeedbackLink, History, LoopState, Tombstone, TriageState
+from tracker.models import Change, ChangeOp, Customer, Feedback, FeedbackLink, History, LoopState, TriageState
 from tracker.services.backlog import item_create, item_update
+from tracker.services.customers import customer_resolve
 from tracker.services.errors import ValidationError
 from tracker.services.feedback import (
-    customer_resolve,
     feedback_accept,
     feedback_create,
     feedback_create_item,
@@ -119,7 +119,8 @@ def test_unlinking_leaves_a_tombstone_for_sync_and_reopens_the_loop(workspace, p
     feedback_unlink(feedback=fb, item=item, actor=None)
     fb.refresh_from_db()
     assert fb.loop_state == LoopState.OPEN
-    assert Tombstone.objects.get(pk=link.pk).data == {"feedback": str(fb.pk), "item": str(item.pk)}
+    tombstone = Change.objects.get(object_id=link.pk, op=ChangeOp.DELETE)
+    assert tombstone.data == {"feedback": str(fb.pk), "item_id": str(item.pk), "item": item.key, "quote": ""}
 
 
 def test_marking_a_duplicate_moves_its_links_to_the_survivor(workspace, project):

@@ -1,5 +1,7 @@
 """Every model in the Django admin, with useful columns, filters and search."""
 
+from typing import Any
+
 from django.contrib import admin
 
 from tracker import models as m
@@ -130,10 +132,28 @@ class HistoryAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
 
 
-@admin.register(m.Tombstone)
-class TombstoneAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "workspace", "deleted_at"]
-    list_filter = ["kind"]
+@admin.register(m.Change)
+class ChangeAdmin(admin.ModelAdmin):
+    """The change feed, read-only: the write core appends to it, nothing else."""
+
+    list_display = ["id", "xid", "at", "kind", "op", "object_id", "version", "workspace"]
+    list_filter = ["kind", "op"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(m.ConsumerPosition)
+class ConsumerPositionAdmin(admin.ModelAdmin):
+    list_display = ["consumer", "workspace", "xid", "change_id", "updated_at"]
+
+
+@admin.register(m.FeedState)
+class FeedStateAdmin(admin.ModelAdmin):
+    list_display = ["workspace", "started_at", "pruned_xid", "pruned_id"]
 
 
 @admin.register(m.ApiToken)

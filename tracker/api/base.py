@@ -1,6 +1,7 @@
 """The base of every API view: workspace and actor, body limits, ETags, idempotent POSTs."""
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -16,11 +17,13 @@ from rest_framework.response import Response
 
 from tracker.access import Actor, actor_for
 from tracker.api.authentication import token_of
-from tracker.api.exceptions import PayloadTooLarge
+from tracker.api.exceptions import PayloadTooLarge, Resync
 from tracker.api.filters import in_utc, ordering_of
 from tracker.api.idempotency import idempotency_key, idempotent
-from tracker.api.pagination import KeysetPagination
-from tracker.models import TokenScope, Workspace
+from tracker.api.pagination import KeysetPagination, page_size_of
+from tracker.feed.read import FeedExpired
+from tracker.feed.sync import BadCursor, SyncCursor, sync_page, sync_start
+from tracker.models import Change, TokenScope, Workspace
 
 
 def max_body_bytes() -> int:
@@ -155,20 +158,57 @@ class ApiView(generics.GenericAPIView):
         return found
 
     def page_of(
-        self, queryset: QuerySet[Any], orderings: dict[str, tuple[str, ...]], default: str, *, live: Q | None = None
+        self,
+        queryset: QuerySet[Any],
+        orderings: dict[str, tuple[str, ...]],
+        default: str,
+        *,
+        live: Q | None = None,
+        feed: tuple[Any, Sequence[str]] | None = None,
+        key: str = "pk",
     ) -> list[Any]:
-        """One page of a list. With `?updated_since=`: every change since then, tombstones
-        included, in (updated_at, id) order and held back by the settle window. Without it:
-        the live rows (`live`) in the order `?ordering=` names."""
-        since = self.updated_since()
-        if since is not None:
-            queryset = queryset.filter(updated_at__gte=since, updated_at__lt=settle_horizon())
-            ordering: tuple[str, ...] = UPDATED_SINCE_ORDER
-        else:
-            if live is not None:
-                queryset = queryset.filter(live)
-            ordering = ordering_of(self.request, orderings, default)
+        """One page of a list. With `?updated_since=` or a sync `?cursor=` (and a `feed`,
+        the scope and kinds of this list's changes): the next changes, each object once in
+        its current state, tombstones included (tracker.feed.sync). Without: the live rows
+        (`live`) in the order `?ordering=` names."""
+        cursor = self.sync_cursor() if feed is not None else None
+        if cursor is not None and feed is not None:
+            scope, kinds = feed
+            try:
+                page = sync_page(
+                    workspace=self.workspace,
+                    cursor=cursor,
+                    changes=Change.objects.filter(scope=scope, kind__in=list(kinds)),
+                    objects=queryset,
+                    size=page_size_of(self.request),
+                    key=key,
+                )
+            except FeedExpired as exc:
+                raise Resync() from exc
+            self.paginator.sync, self.paginator.request = page, self.request
+            return page.rows
+        if live is not None:
+            queryset = queryset.filter(live)
+        ordering = ordering_of(self.request, orderings, default)
         return self.paginator.paginate(queryset, self.request, ordering)
+
+    def sync_cursor(self) -> SyncCursor | None:
+        """The position a sync pull starts from: its `?cursor=`, or `?updated_since=`
+        translated into the change feed; None for a plain list."""
+        raw = self.request.query_params.get("cursor")
+        if raw:
+            try:
+                cursor = SyncCursor.decode(raw)
+            except BadCursor as exc:
+                raise ValidationError({"cursor": ["Invalid cursor."]}) from exc
+            if cursor is not None:
+                return cursor
+        since = self.updated_since()
+        if since is None:
+            return None
+        if raw:
+            raise ValidationError({"cursor": ["Continue a sync pull with the `cursor` it gave (not a list page's)."]})
+        return sync_start(self.workspace, since)
 
     def updated_since(self) -> datetime | None:
         raw = self.request.query_params.get("updated_since")
@@ -181,18 +221,3 @@ class ApiView(generics.GenericAPIView):
             raise ValidationError({"updated_since": ["Give a time zone (Z or +hh:mm)."]})
         # In UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows.
         return in_utc(value, "updated_since")
-
-
-def settle_horizon() -> datetime:
-    """The newest `updated_at` a delta pull serves.
-
-    `updated_at` is stamped before a transaction commits, so a row can become visible after
-    rows stamped later. Serving only rows older than the settle window (longer than any
-    write transaction) means that once a pull has passed a point in time, no row stamped
-    before it can still appear: the pull never misses one.
-    """
-    seconds = float(getattr(settings, "API_SYNC_SETTLE_SECONDS", 5.0))
-    return timezone.now() - timedelta(seconds=seconds)
-
-
-UPDATED_SINCE_ORDER = ("updated_at", "id")

@@ -7,7 +7,8 @@ batch adds `entries` ([{"index": 3, "fields": {…}}]); a stale If-Match adds
 `current_version`. Codes: validation_error, parse_error, not_authenticated,
 authentication_failed, permission_denied, not_found, method_not_allowed, not_acceptable,
 conflict, precondition_failed, payload_too_large, unsupported_media_type,
-idempotency_key_reused, throttled, unavailable (503: the database
+idempotency_key_reused, throttled, resync (410: the sync cursor lies beyond the change
+feed's retention; pull again without a cursor), unavailable (503: the database
 went away mid-request; retry).
 """
 
@@ -44,6 +45,15 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class Resync(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = (
+        "This cursor is older than the change feed keeps changes: resync by pulling again without a cursor "
+        "(or with updated_since)."
+    )
+    default_code = "resync"
+
+
 class IdempotencyKeyReused(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "This Idempotency-Key was used with a different request."
@@ -58,6 +68,7 @@ STATUS_CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
+    410: "resync",
     412: "precondition_failed",
     413: "payload_too_large",
     503: "unavailable",

@@ -87,9 +87,16 @@ def _after(model: type[Model], ordering: Sequence[str], values: Sequence[Any]) -
 
 
 class KeysetPagination(BasePagination):
-    """`?cursor=` and `?page_size=` (1–500, default 50); the answer is {next, results}."""
+    """`?cursor=` and `?page_size=` (1–500, default 50); the answer is {next, results}.
+
+    A sync pull (ApiView.page_of with `?updated_since=` or a sync cursor) sets `sync`; its
+    answer is {next, cursor, results}: `cursor` is where to continue, also on the last page.
+    """
+
+    sync: Any = None
 
     def paginate(self, queryset: QuerySet, request: Request, ordering: Sequence[str]) -> list[Any]:
+        self.sync = None
         assert ordering[-1].lstrip("-") in ("id", "pk")  # noqa: S101 - a total order is required
         self.request = request
         self.ordering = list(ordering)
@@ -115,6 +122,14 @@ class KeysetPagination(BasePagination):
         return replace_query_param(url, "cursor", encode_cursor(self.cursor_values(self.last)))
 
     def get_paginated_response(self, data: Any) -> Response:
+        if self.sync is not None:
+            from tracker.feed.sync import tombstone
+
+            cursor = self.sync.cursor.encode()
+            url = self.request.build_absolute_uri()
+            next_link = replace_query_param(url, "cursor", cursor) if self.sync.has_more else None
+            results = [*data, *(tombstone(change) for change in self.sync.tombstones)]
+            return Response({"next": next_link, "cursor": cursor, "results": results})
         return Response({"next": self.next_link(), "results": data})
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:

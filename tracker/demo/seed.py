@@ -1,7 +1,9 @@
 """Build the demo workspace (and, with a larger scale, the benchmark workspace) in bulk.
 
 Everything is generated from one seeded random generator, so the same seed gives the same
-data. Rows are written with bulk_create in dependency order; the derived fields (loop state,
+data. Rows are written in dependency order through the write cores' set-based writers
+(items_save, feedback_save, links_save, …: History and the change feed with them); the
+derived fields (loop state,
 impact, counters, review snapshots) are computed the way the services compute them.
 """
 
@@ -19,6 +21,7 @@ from django.utils import timezone
 
 from tracker.demo import texts
 from tracker.demo.planning import SPRINT_DAYS, Planner
+from tracker.feed.consumers import consumer_advance, feed_head
 from tracker.models import (
     BacklogItem,
     Channel,
@@ -47,11 +50,14 @@ from tracker.models import (
     Workspace,
     WorkspaceRole,
 )
-from tracker.services.backlog import RANK_GAP
-from tracker.services.feedback import loop_state_for
+from tracker.services.backlog import RANK_GAP, item_create, items_save, lock_items
+from tracker.services.comments import comments_save
+from tracker.services.customers import customer_create, customers_save
+from tracker.services.feedback import feedback_create, feedback_mark_notified, feedback_save, links_save, loop_state_for
 from tracker.services.metrics import item_impacts
 from tracker.services.review import sprint_review
 from tracker.services.similarity import suggestions_refresh, workspace_reindex
+from tracker.services.sprints import sprints_save
 
 DEMO_USERS = {
     "admin": ("Ada", "Admin"),
@@ -115,14 +121,18 @@ class Seeder(Planner):
             users = self.make_users()
             self.make_acme(users)
             self.make_globex(users)
-        self.index_for_suggestions()
+            self.index_for_suggestions()
         self.report.seconds = round(time.monotonic() - started, 1)
         return self.report
 
     def index_for_suggestions(self) -> None:
-        """Rows were bulk-loaded past the services, so build the similarity index here, and
-        the suggestions of the newest untriaged feedback (the inbox's first pages)."""
+        """Build the similarity index in one pass over the tables (which moves the similarity
+        consumer past the seeded changes) and store the suggestions of the newest untriaged
+        feedback (the inbox's first pages); a suggestion search for each of 200,000 feedback
+        would take the seeder half an hour. Nobody subscribes to webhooks yet, so that
+        consumer starts after the seeded changes too."""
         for workspace in Workspace.objects.filter(slug__in=["acme", "globex"]):
+            consumer_advance("webhooks", workspace.pk, feed_head(workspace.pk))
             workspace_reindex(workspace_id=workspace.pk)
         newest = (
             Feedback.objects.filter(workspace__slug="acme", triage=TriageState.NEW)
@@ -156,34 +166,26 @@ class Seeder(Planner):
             name="Operations",
             mix_end_customer=50,
             mix_employee=50,
-            next_item_number=6,
         )
         ProjectMembership.objects.create(project=project, user=users["gary"], role=ProjectRole.PRODUCT_OWNER)
-        customer = Customer.objects.create(
-            id=self.uuid(),
+        customer = customer_create(
             workspace=ws,
             name="Hank Scorpio",
             email="hank@globex.example",
             tier=Tier.ENTERPRISE,
             annual_value=Decimal("500000"),
         )
-        items = [
-            BacklogItem(id=self.uuid(), project=project, number=n, title=title, rank=n * RANK_GAP, estimate=Decimal(3))
-            for n, title in enumerate(
-                [
-                    "Automate night shift handover",
-                    "Plant dashboard",
-                    "Badge reader outage alerts",
-                    "Shift rota export",
-                    "Safety incident form",
-                ],
-                start=1,
-            )
-        ]
-        BacklogItem.objects.bulk_create(items)
-        Feedback.objects.create(
-            id=self.uuid(),
+        for title in (
+            "Automate night shift handover",
+            "Plant dashboard",
+            "Badge reader outage alerts",
+            "Shift rota export",
+            "Safety incident form",
+        ):
+            item_create(project=project, actor=users["gary"], title=title, estimate=Decimal(3))
+        feedback_create(
             workspace=ws,
+            actor=users["gary"],
             customer=customer,
             channel=Channel.EMAIL,
             body="The plant dashboard is confidential to Globex.",
@@ -335,8 +337,10 @@ class Seeder(Planner):
                     external_id=f"C-{i + 1}" if i % 3 == 0 else "",
                 )
             )
-        customers = orgs + people
-        Customer.objects.bulk_create(customers, batch_size=2000)
+        # Through the customers' write core (the change feed records each); organizations first,
+        # the people point at them.
+        for start in range(0, len(orgs + people), 2000):
+            customers_save(workspace_id=ws.pk, created=(orgs + people)[start : start + 2000])
         return people
 
     def write_items(self, plans: list[dict], labels: dict, objectives: list[Objective]) -> None:
@@ -351,10 +355,6 @@ class Seeder(Planner):
         from tracker.services.metrics import _impact_from_rows
 
         rows = []
-        label_links = []
-        objective_links = []
-        through_labels = BacklogItem.labels.through
-        through_objectives = BacklogItem.objectives.through
         for plan in plans:
             project = plan["project"]
             for number, item in enumerate(plan["items"], start=1):
@@ -389,21 +389,22 @@ class Seeder(Planner):
                         customer_count=impact.reach,
                         customer_segments=impact.known_segments,
                         created_by=self.users["olivia"],
+                        created_at=created,
                     )
                 )
-                for name in item["labels"]:
-                    label_links.append(through_labels(backlogitem_id=item["id"], label_id=labels[name].pk))
+                rows[-1].new_labels = sorted(set(item["labels"]))
                 if item["theme"] is not None and rng.random() < 0.2:
-                    objective_links.append(
-                        through_objectives(backlogitem_id=item["id"], objective_id=rng.choice(objectives).pk)
-                    )
+                    rows[-1].new_objectives = [str(rng.choice(objectives).pk)]
             Project.objects.filter(pk=project.pk).update(
                 next_item_number=len(plan["items"]) + 1, next_sprint_number=len(plan["sprints"]) + 1
             )
-            Sprint.objects.bulk_create(
-                [
+            sprints_save(
+                project=project,
+                history=False,  # written with the rest of the made-up past below
+                created=[
                     Sprint(
                         id=s["id"],
+                        created_at=self.aware(s["start"], 8) - timedelta(days=2),
                         project=project,
                         number=s["number"],
                         name=s["name"],
@@ -443,13 +444,24 @@ class Seeder(Planner):
                         else None,
                     )
                     for s in plan["sprints"]
-                ]
+                ],
             )
-        # Epics first: children point at them.
+        # Through the items' write core, a project at a time; epics first (children point at
+        # them). Their History is the made-up past written below, not "created now".
         rows.sort(key=lambda r: r.kind != ItemKind.EPIC)
-        BacklogItem.objects.bulk_create(rows, batch_size=2000)
-        through_labels.objects.bulk_create(label_links, batch_size=5000)
-        through_objectives.objects.bulk_create(objective_links, batch_size=5000)
+        by_project: dict[Any, list[BacklogItem]] = defaultdict(list)
+        for row in rows:
+            by_project[row.project_id].append(row)
+        for plan in plans:
+            project = plan["project"]
+            project_rows = by_project[project.pk]
+            for start in range(0, len(project_rows), 2000):
+                items_save(
+                    project=project,
+                    actor=self.users["olivia"],
+                    created=project_rows[start : start + 2000],
+                    history=False,
+                )
         # Auto-timestamps: make creation time believable.
         self.item_rows = rows
 
@@ -502,7 +514,10 @@ class Seeder(Planner):
                     ),
                 )
             )
-        Comment.objects.bulk_create(comments, batch_size=2000)
+        by_item = {row.id: row.project_id for row in self.item_rows}
+        for start in range(0, len(comments), 2000):
+            chunk = comments[start : start + 2000]
+            comments_save(workspace_id=ws.pk, created=[(c, by_item[c.item_id]) for c in chunk])
 
     def write_feedback_and_links(self, ws: Workspace) -> None:
         item_by_id = {row.id: row for row in self.item_rows}
@@ -523,24 +538,27 @@ class Seeder(Planner):
                 fb.addressed_at = done_at_by_feedback.get(fb.id)
         # Originals before duplicates (they point at them).
         self.feedback_rows.sort(key=lambda f: f.duplicate_of is not None)
-        Feedback.objects.bulk_create(self.feedback_rows, batch_size=2000)
+        for start in range(0, len(self.feedback_rows), 2000):
+            feedback_save(workspace_id=ws.pk, actor=None, created=self.feedback_rows[start : start + 2000])
         links = []
         seen = set()
         for fb, item, quote in self.links:
             if (fb.id, item["id"]) in seen:
                 continue
             seen.add((fb.id, item["id"]))
-            links.append(
-                FeedbackLink(
-                    id=self.uuid(),
-                    feedback_id=fb.id,
-                    item_id=item["id"],
-                    workspace=ws,
-                    quote=quote,
-                    linked_by=self.users["olivia"],
-                )
+            link = FeedbackLink(
+                id=self.uuid(),
+                feedback_id=fb.id,
+                item_id=item["id"],
+                workspace=ws,
+                quote=quote,
+                linked_by=self.users["olivia"],
+                created_at=max(fb.received_at, item_by_id[item["id"]].created_at),
             )
-        FeedbackLink.objects.bulk_create(links, batch_size=5000)
+            links.append((link, item_by_id[item["id"]]))
+        # Loop states and impacts were computed above, the way the core computes them.
+        for start in range(0, len(links), 5000):
+            links_save(workspace_id=ws.pk, actor=self.users["olivia"], created=links[start : start + 5000])
 
     def freeze_reviews_and_notify(self, ws: Workspace, plans: list[dict]) -> None:
         """Closed sprints: customers were told about what shipped; then freeze each review."""
@@ -583,19 +601,37 @@ class Seeder(Planner):
                 for fid in set(feedback_ids):
                     through_rows.append(through(customernotification_id=note.id, feedback_id=fid))
                     notified_ids.add(fid)
-            Feedback.objects.filter(pk__in=[fid for fids in per_customer.values() for fid in fids]).update(
-                notified_at=sprint.closed_at, loop_state=LoopState.CLOSED
+            feedback_mark_notified(
+                feedback_ids=[fid for fids in per_customer.values() for fid in fids], at=sprint.closed_at
             )
         CustomerNotification.objects.bulk_create(notifications, batch_size=2000)
         through.objects.bulk_create(through_rows, batch_size=5000)
         carried = {s["id"]: s.get("carried", []) for plan in plans for s in plan["sprints"]}
         for sprint in closed:
             # Freeze each review as it looked at close: slipped items were still in the sprint.
-            slipped = list(BacklogItem.objects.filter(pk__in=carried[sprint.pk]).only("pk", "sprint_id", "status"))
-            BacklogItem.objects.filter(pk__in=carried[sprint.pk]).update(sprint=sprint, status=ItemStatus.IN_PROGRESS)
+            project = sprint.project
+            slipped = list(lock_items(carried[sprint.pk]).values())
+            back = [(i, {"sprint": i.sprint_id, "status": i.status}) for i in slipped]
+            items_save(
+                project=project,
+                actor=None,
+                changed=[
+                    (i, {"sprint": (i.sprint_id, sprint.pk), "status": (i.status, ItemStatus.IN_PROGRESS)})
+                    for i in slipped
+                ],
+                history=False,
+            )
             sprint.review_snapshot = sprint_review(sprint, live=True)
-            sprint.save(update_fields=["review_snapshot"])
-            BacklogItem.objects.bulk_update(slipped, ["sprint", "status"])
+            sprints_save(project=project, changed=[(sprint, ["review_snapshot"])])
+            items_save(
+                project=project,
+                actor=None,
+                changed=[
+                    (i, {"sprint": (i.sprint_id, old["sprint"]), "status": (i.status, old["status"])})
+                    for i, old in back
+                ],
+                history=False,
+            )
         # Touch item_impacts once so a broken formula fails the seed rather than a page.
         sample = [r.id for r in self.item_rows[:5]]
         item_impacts(sample, workspace=ws)

@@ -13,12 +13,12 @@ from tracker.models.backlog import (
 from tracker.models.base import PublicModel, Segment
 from tracker.models.customers import Customer, CustomerKind, Tier
 from tracker.models.expressions import AnyOf  # noqa: F401 - registers the `__any` lookup
+from tracker.models.feed import PROJECT_KINDS, Change, ChangeKind, ChangeOp, ConsumerPosition, FeedState
 from tracker.models.feedback import (
     Channel,
     Feedback,
     FeedbackLink,
     LoopState,
-    Tombstone,
     TriageState,
 )
 from tracker.models.history import History, HistoryAction
@@ -46,6 +46,12 @@ from tracker.models.workspace import (
 
 __all__ = [
     "FINISHED_STATUSES",
+    "PROJECT_KINDS",
+    "Change",
+    "ChangeKind",
+    "ChangeOp",
+    "ConsumerPosition",
+    "FeedState",
     "ApiToken",
     "BacklogItem",
     "BurndownPoint",
@@ -88,7 +94,6 @@ __all__ = [
     "TermStat",
     "Tier",
     "TokenScope",
-    "Tombstone",
     "TriageState",
     "Webhook",
     "WebhookDelivery",

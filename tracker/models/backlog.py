@@ -108,7 +108,7 @@ class BacklogItem(PublicModel):
     external_id = models.CharField(max_length=200, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
-    # Denormalized from the feedback links by services.metrics.items_refresh_impact, so the
+    # Denormalized from the feedback links by services.backlog.items_refresh_impact, so the
     # backlog can sort 10,000 items by impact without aggregating every link.
     impact_score = models.FloatField(default=0)
     feedback_count = models.PositiveIntegerField(default=0)

@@ -40,7 +40,26 @@ class LoopState(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+# One definition of a detractor, for every page, export, review and impact score: an NPS of
+# 0–6, a CSAT of 1–2 or a CES of 5–7 (the unhappy end of each scale).
+DETRACTOR_NPS_MAX = 6
+DETRACTOR_CSAT_MAX = 2
+DETRACTOR_CES_MIN = 5
+DETRACTOR = Q(nps__lte=DETRACTOR_NPS_MAX) | Q(csat__lte=DETRACTOR_CSAT_MAX) | Q(ces__gte=DETRACTOR_CES_MIN)
+
+
+def is_detractor(nps: int | None, csat: int | None, ces: int | None) -> bool:
+    return (
+        (nps is not None and nps <= DETRACTOR_NPS_MAX)
+        or (csat is not None and csat <= DETRACTOR_CSAT_MAX)
+        or (ces is not None and ces >= DETRACTOR_CES_MIN)
+    )
+
+
 class FeedbackQuerySet(models.QuerySet):
+    def detractors(self) -> "FeedbackQuerySet":
+        return self.filter(DETRACTOR)
+
     def in_workspace(self, workspace: Workspace) -> "FeedbackQuerySet":
         return self.filter(workspace=workspace)
 
@@ -146,11 +165,7 @@ class Feedback(PublicModel):
 
     @property
     def is_detractor(self) -> bool:
-        return (
-            (self.nps is not None and self.nps <= 6)
-            or (self.csat is not None and self.csat <= 2)
-            or (self.ces is not None and self.ces >= 5)
-        )
+        return is_detractor(self.nps, self.csat, self.ces)
 
 
 class FeedbackLink(PublicModel):
@@ -183,16 +198,3 @@ class FeedbackLink(PublicModel):
 
     def __str__(self) -> str:
         return f"{self.feedback_id} → {self.item_id}"
-
-
-class Tombstone(models.Model):
-    """A deleted object that sync clients must hear about (e.g. a removed feedback link)."""
-
-    id = models.UUIDField(primary_key=True)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="tombstones")
-    kind = models.CharField(max_length=20)
-    data = models.JSONField(default=dict)
-    deleted_at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["workspace", "kind", "deleted_at"], name="tombstone_ws_kind")]

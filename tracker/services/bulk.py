@@ -80,3 +80,35 @@ def rows_insert(model: type[M], objs: Sequence[M]) -> Sequence[M]:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objs
+
+
+def bulk_set(model: Any, objs: Sequence[Any], fields: Sequence[str]) -> None:
+    """Write `fields` of every object in one UPDATE.
+
+    On PostgreSQL an UPDATE … FROM (VALUES …) joined on the primary key: Django's
+    bulk_update builds a CASE expression per field and row, which for 1,000 rows costs more
+    in Python than the write itself. Elsewhere, bulk_update.
+    """
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, fields)
+        return
+    meta = model._meta
+    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    casts = [f"%s::{field.db_type(connection)}" for field in columns]
+    row = "(" + ", ".join(casts) + ")"
+    params: list[Any] = []
+    for obj in objs:
+        for field in columns:
+            params.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
+    quote = connection.ops.quote_name
+    names = [quote(field.column) for field in columns]
+    assignments = ", ".join(f"{name} = v.{name}" for name in names[1:])
+    sql = (
+        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 - names from the model, values as params
+        f"FROM (VALUES {', '.join([row] * len(objs))}) AS v({', '.join(names)}) "
+        f"WHERE t.{names[0]} = v.{names[0]}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)

@@ -122,9 +122,11 @@ def dispatch_sweep(*, min_age: int | None = None, resend_after: int | None = Non
         if not task_send(record_id):
             break  # the broker is still down: stop, the next sweep tries again
         sent += 1
+    from tracker.feed.consumers import consumers_sweep
     from tracker.services.webhooks import deliveries_sweep
 
     sent += deliveries_sweep()
+    sent += consumers_sweep()
     return sent
 
 

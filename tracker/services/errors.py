@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 
-__all__ = ["StaleVersion", "ValidationError"]
+__all__ = ["BatchInvalid", "StaleVersion", "ValidationError", "messages_of"]
 
 
 class StaleVersion(Exception):
@@ -16,3 +16,19 @@ class StaleVersion(Exception):
 def check_version(current: int, expected: int | None) -> None:
     if expected is not None and expected != current:
         raise StaleVersion(current)
+
+
+class BatchInvalid(Exception):
+    """Some entries of a batch are invalid; `errors` maps each bad entry's index to its fields."""
+
+    def __init__(self, errors: dict[int, dict[str, list[str]]]) -> None:
+        super().__init__(f"{len(errors)} invalid entries")
+        self.errors = errors
+
+    def first(self) -> ValidationError:
+        """The error of a batch of one, as a single write raises it."""
+        return ValidationError(next(iter(self.errors.values())))
+
+
+def messages_of(exc: ValidationError) -> dict[str, list[str]]:
+    return {name: list(messages) for name, messages in exc.message_dict.items()}

@@ -14,20 +14,19 @@ Public API (the web and REST layers call these):
 
 Upserts match on (workspace, source, external id) for feedback and (project, source,
 external id) for items, so importing a file again updates rows instead of doubling them.
-Customers are matched by external id, then e-mail, and created when missing, one query per
-batch, not per row.
+Each batch is written through the write core of its entity (services.import_write), like
+every other door: customers are found or created by the one rule of services.customers,
+and the change feed tells sync clients, webhooks and the similarity index.
 """
 
 import io
 import logging
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import F, Max
 from django.utils import timezone
 
 from tracker.dbstats import analyze_if_free
@@ -35,23 +34,19 @@ from tracker.models import (
     BacklogItem,
     Customer,
     Feedback,
-    History,
-    HistoryAction,
     ImportChunk,
     ImportFormat,
     ImportJob,
     ImportKind,
     ImportStatus,
-    ItemStatus,
     Project,
     Workspace,
 )
-from tracker.services.backlog import RANK_GAP, lock_project
-from tracker.services.bulk import rows_insert
 from tracker.services.dispatch import BULK, dispatch
 from tracker.services.errors import ValidationError
 from tracker.services.import_formats import HEAD_BYTES, detect, getter, records
 from tracker.services.import_rows import RowInvalid, RowSkip, clean_feedback, clean_item
+from tracker.services.import_write import write_feedback, write_items
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +191,7 @@ def import_run(job_id: Any) -> ImportJob:
             ImportJob.objects.filter(pk=job.pk).update(rows_total=total)
         job.refresh_from_db()
         resume_after = job.rows_done
-        write = _write_feedback if job.kind == ImportKind.FEEDBACK else _write_items
+        write = write_feedback if job.kind == ImportKind.FEEDBACK else write_items
         get = getter(job.mapping["columns"], kind=job.kind, fmt=job.format)
         batch = Batch()
         size = settings.IMPORT_BATCH_SIZE
@@ -284,263 +279,6 @@ def _commit_batch(job: ImportJob, batch: Batch, write: Any) -> bool:
         locked.save(update_fields=["errors", "rows_done", "created", "updated", "skipped", "error_count"])
     job.rows_done = locked.rows_done
     return True
-
-
-# --- Writing -------------------------------------------------------------------------------
-
-
-def _customers_for(job: ImportJob, rows: list[tuple[int, dict[str, Any]]]) -> dict[tuple[str, str], Any]:
-    """Customer ids for the batch, keyed ("ext", id) and ("email", address); missing ones
-    are created. Three queries per batch whatever its size."""
-    workspace_id = job.workspace_id
-    ext_ids = {r["customer_external_id"] for _, r in rows if r["customer_external_id"]}
-    emails = {r["email"] for _, r in rows if r["email"]}
-    found: dict[tuple[str, str], Any] = {}
-    if ext_ids:
-        for pk, ext in (
-            Customer.objects.filter(workspace_id=workspace_id, source=job.source, external_id__in=ext_ids)
-            .exclude(external_id="")  # lets PostgreSQL use the partial unique index
-            .order_by()
-            .values_list("pk", "external_id")
-        ):
-            found[("ext", ext)] = pk
-    if emails:
-        # Sorted here, not by the query: an ORDER BY tempts the planner into a workspace index
-        # that returns rows in that order instead of the (workspace, email) one.
-        matches = Customer.objects.filter(workspace_id=workspace_id, email__in=emails).order_by()
-        for _created, pk, email in sorted(matches.values_list("created_at", "pk", "email"), reverse=True):
-            found[("email", email.lower())] = pk  # the oldest wins (newest first, overwritten)
-    new: list[Customer] = []
-    for _, r in rows:
-        ext, email, name = r["customer_external_id"], r["email"], r["customer_name"]
-        if ext and ("ext", ext) in found or not ext and email and ("email", email) in found:
-            continue
-        if not (ext or email or name):
-            continue
-        if not ext and not email:
-            continue  # a bare name identifies nobody reliably: leave the feedback unattributed
-        customer = Customer(
-            workspace_id=workspace_id,
-            name=(name or email.split("@")[0] or ext)[:200],
-            email=email,
-            source=job.source if ext else "",
-            external_id=ext,
-        )
-        new.append(customer)
-        if ext:
-            found[("ext", ext)] = customer.pk
-        if email:
-            found.setdefault(("email", email), customer.pk)
-    # Another import may create the same external ids meanwhile: skip those rows here and
-    # read back which customer won, so the batch never fails on the unique constraint.
-    Customer.objects.bulk_create(new, ignore_conflicts=True)
-    created_ext = [c.external_id for c in new if c.external_id]
-    if created_ext:
-        for pk, ext in (
-            Customer.objects.filter(workspace_id=workspace_id, source=job.source, external_id__in=created_ext)
-            .exclude(external_id="")
-            .order_by()
-            .values_list("pk", "external_id")
-        ):
-            found[("ext", ext)] = pk
-    return found
-
-
-FEEDBACK_FIELDS = ("body", "title", "nps", "csat", "ces", "channel", "tags")
-
-
-def _write_feedback(job: ImportJob, rows: list[tuple[int, dict[str, Any]]]) -> tuple[int, int, int, list]:
-    from tracker.services.similarity import feedback_index
-
-    if not rows:
-        return 0, 0, 0, []
-    customers = _customers_for(job, rows)
-    skipped = 0
-    by_ext: dict[str, tuple[int, dict[str, Any]]] = {}
-    plain = []
-    for line, r in rows:
-        if r["external_id"]:
-            if r["external_id"] in by_ext:
-                skipped += 1  # the same id twice in one batch: the later row wins
-            by_ext[r["external_id"]] = (line, r)
-        else:
-            plain.append((line, r))
-    existing = {
-        f.external_id: f
-        # The exclude repeats the partial unique index's condition, so PostgreSQL can use the
-        # index for a batch of thousands of ids (it cannot prove it from a long IN list).
-        # No ORDER BY: while the statistics underestimated the workspace, the default one
-        # (received_at) made PostgreSQL read the whole workspace in that order through
-        # feedback_ws_received and filter it (317 ms per batch at 300,000 rows; 2.8 ms
-        # after ANALYZE, see _refresh_lookup_statistics).
-        for f in Feedback.objects.filter(workspace_id=job.workspace_id, source=job.source, external_id__in=list(by_ext))
-        .exclude(external_id="")
-        .order_by()
-    }
-    now = timezone.now()
-    creates: list[Feedback] = []
-    updates: list[Feedback] = []
-
-    def customer_id(r: dict[str, Any]) -> Any:
-        if r["customer_external_id"]:
-            return customers.get(("ext", r["customer_external_id"]))
-        if r["email"]:
-            return customers.get(("email", r["email"]))
-        return None
-
-    for _line, r in [*by_ext.values(), *plain]:
-        current = existing.get(r["external_id"]) if r["external_id"] else None
-        if current is None:
-            creates.append(
-                Feedback(
-                    workspace_id=job.workspace_id,
-                    customer_id=customer_id(r),
-                    received_at=r["received_at"] or now,
-                    source=job.source if r["external_id"] else "",
-                    external_id=r["external_id"],
-                    created_by_id=job.created_by_id,
-                    **{k: r[k] for k in FEEDBACK_FIELDS},
-                )
-            )
-            continue
-        changed = False
-        for k in FEEDBACK_FIELDS:
-            if getattr(current, k) != r[k]:
-                setattr(current, k, r[k])
-                changed = True
-        new_customer = customer_id(r)
-        if new_customer is not None and current.customer_id != new_customer:
-            current.customer_id = new_customer
-            changed = True
-        if r["received_at"] and current.received_at != r["received_at"]:
-            current.received_at = r["received_at"]
-            changed = True
-        if changed:
-            current.version += 1
-            current.updated_at = now
-            updates.append(current)
-        else:
-            skipped += 1  # unchanged since the last import
-    rows_insert(Feedback, creates)
-    Feedback.objects.bulk_update(
-        updates, [*FEEDBACK_FIELDS, "customer_id", "received_at", "version", "updated_at"], batch_size=1000
-    )
-    rows_insert(
-        History,
-        [
-            History(
-                workspace_id=job.workspace_id, feedback_id=f.pk, actor_id=job.created_by_id, at=now, action="created"
-            )
-            for f in creates
-        ],
-    )
-    feedback_index(creates, fresh=True)
-    feedback_index(updates)
-    return len(creates), len(updates), skipped, []
-
-
-ITEM_FIELDS = ("title", "description", "estimate", "status", "kind")
-
-
-def _write_items(job: ImportJob, rows: list[tuple[int, dict[str, Any]]]) -> tuple[int, int, int, list]:
-    """Upsert items by (project, source, external id): numbers and ranks for the new ones
-    are allocated under the project lock in one step, History written in bulk."""
-    from tracker.services.feedback import feedback_refresh_for_items
-    from tracker.services.similarity import items_index
-
-    if not rows:
-        return 0, 0, 0, []
-    project = lock_project(job.project)
-    skipped = 0
-    by_ext: dict[str, dict[str, Any]] = {}
-    for _line, r in rows:
-        if r["external_id"] in by_ext:
-            skipped += 1
-        by_ext[r["external_id"]] = r
-    existing = {
-        i.external_id: i
-        for i in BacklogItem.objects.filter(project=project, source=job.source, external_id__in=list(by_ext))
-        .exclude(external_id="")
-        .order_by()
-    }
-    new_rows = [r for ext, r in by_ext.items() if ext not in existing]
-    now = timezone.now()
-    creates: list[BacklogItem] = []
-    history: list[History] = []
-    if new_rows:
-        number = project.next_item_number
-        Project.objects.filter(pk=project.pk).update(next_item_number=F("next_item_number") + len(new_rows))
-        top = BacklogItem.objects.filter(project=project).aggregate(m=Max("rank"))["m"] or 0
-        for offset, r in enumerate(new_rows):
-            item = BacklogItem(
-                project=project,
-                number=number + offset,
-                rank=top + (offset + 1) * RANK_GAP,
-                source=job.source,
-                external_id=r["external_id"],
-                created_by_id=job.created_by_id,
-                done_at=(r["created"] or now) if r["status"] == ItemStatus.DONE else None,
-                **{k: r[k] for k in ITEM_FIELDS},
-            )
-            creates.append(item)
-            history.append(
-                History(
-                    workspace_id=project.workspace_id,
-                    project_id=project.pk,
-                    item_id=item.pk,
-                    actor_id=job.created_by_id,
-                    at=now,
-                    action=HistoryAction.CREATED,
-                    field="status",
-                    new=item.status,
-                )
-            )
-    updates: list[BacklogItem] = []
-    status_changed = []
-    for ext, item in existing.items():
-        r = by_ext[ext]
-        if item.deleted_at is not None:
-            skipped += 1  # deleted in Loopwise: an import does not bring it back
-            continue
-        diff = {}
-        for k in ITEM_FIELDS:
-            old = getattr(item, k)
-            if k == "estimate" and old is not None and r[k] is not None and Decimal(old) == r[k]:
-                continue
-            if old != r[k]:
-                diff[k] = (old, r[k])
-                setattr(item, k, r[k])
-        if not diff:
-            skipped += 1
-            continue
-        if "status" in diff:
-            status_changed.append(item.pk)
-            item.done_at = now if item.status == ItemStatus.DONE else None
-        item.version += 1
-        item.updated_at = now
-        updates.append(item)
-        for k, (old, new) in diff.items():
-            history.append(
-                History(
-                    workspace_id=project.workspace_id,
-                    project_id=project.pk,
-                    item_id=item.pk,
-                    actor_id=job.created_by_id,
-                    at=now,
-                    action=HistoryAction.CHANGED,
-                    field=k,
-                    old=float(old) if isinstance(old, Decimal) else old,
-                    new=float(new) if isinstance(new, Decimal) else new,
-                )
-            )
-    rows_insert(BacklogItem, creates)
-    BacklogItem.objects.bulk_update(updates, [*ITEM_FIELDS, "done_at", "version", "updated_at"], batch_size=1000)
-    rows_insert(History, history)
-    if status_changed:
-        feedback_refresh_for_items(status_changed)
-    items_index(creates, workspace_id=project.workspace_id, fresh=True)
-    items_index(updates, workspace_id=project.workspace_id)
-    return len(creates), len(updates), skipped, []
 
 
 __all__ = ["import_run", "import_start", "import_status"]

@@ -2,7 +2,6 @@
 loop time and the NPS/CSAT/CES aggregates. Every function runs a fixed number of queries."""
 
 import math
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -11,7 +10,6 @@ from decimal import Decimal
 from statistics import median
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
@@ -27,15 +25,12 @@ from tracker.models import (
     SprintState,
     Workspace,
 )
+from tracker.models.feedback import is_detractor
 from tracker.models.workspace import DEFAULT_SEGMENT_WEIGHTS, DEFAULT_TIER_WEIGHTS
 
 DETRACTOR_SEVERITY = 2.0
 REPEAT_ASK_WEIGHT = 0.25
 UNATTRIBUTED = "unattributed"
-
-
-def is_detractor(nps: int | None, csat: int | None, ces: int | None) -> bool:
-    return (nps is not None and nps <= 6) or (csat is not None and csat <= 2) or (ces is not None and ces >= 5)
 
 
 def value_factor(annual_value: Decimal | float | None) -> float:
@@ -186,45 +181,6 @@ def _impact_from_rows(rows: list[tuple], estimate: Decimal | None, seg_w: dict, 
     impact.effort = float(estimate) if estimate else 1.0
     impact.rice = round(impact.score * impact.confidence / max(impact.effort, 0.5), 3)
     return impact
-
-
-def items_refresh_impact(item_ids: Iterable[Any]) -> None:
-    """Store impact score, counts and customer segments on the items (the backlog sorts by
-    them and shows them on every row).
-
-    The rows are locked before the links are counted, so a concurrent link to the same item
-    is either counted here or recounts after us. An item whose numbers change gets a new
-    `updated_at`, so delta sync clients pull the new counts.
-    """
-    ids = sorted({uuid.UUID(str(pk)) for pk in item_ids})
-    if not ids:
-        return
-    with transaction.atomic():
-        current = {
-            pk: (score, demand, reach, segments)
-            for pk, score, demand, reach, segments in BacklogItem.objects.select_for_update(no_key=True)
-            .filter(pk__in=ids)
-            .order_by("pk")
-            .values_list("pk", "impact_score", "feedback_count", "customer_count", "customer_segments")
-        }
-        now = timezone.now()
-        changed = [
-            BacklogItem(
-                pk=item_id,
-                impact_score=impact.score,
-                feedback_count=impact.demand,
-                customer_count=impact.reach,
-                customer_segments=impact.known_segments,
-                updated_at=now,
-            )
-            for item_id, impact in item_impacts(ids).items()
-            if current.get(item_id) != (impact.score, impact.demand, impact.reach, impact.known_segments)
-        ]
-        BacklogItem.objects.bulk_update(
-            changed,
-            ["impact_score", "feedback_count", "customer_count", "customer_segments", "updated_at"],
-            batch_size=1000,
-        )
 
 
 # --- Segment mix -------------------------------------------------------------------------

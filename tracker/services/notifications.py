@@ -30,7 +30,6 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.defaulttags import DebugNode
 from django.template.loader_tags import ExtendsNode, IncludeNode
@@ -48,7 +47,7 @@ from tracker.models import (
     SprintState,
 )
 from tracker.services.errors import ValidationError
-from tracker.services.feedback import loop_state_for
+from tracker.services.feedback import feedback_mark_notified, loop_state_for
 from tracker.services.history import history_entries, history_record_many
 
 logger = logging.getLogger(__name__)
@@ -260,18 +259,15 @@ def _claim(sprint: Sprint, digest: Digest, now: Any) -> CustomerNotification | N
     notification.sent_at = now
     notification.save()
     notification.feedback.add(*digest.feedback_ids)
-    Feedback.objects.filter(pk__in=digest.feedback_ids).update(
-        notified_at=now, loop_state=LoopState.CLOSED, version=F("version") + 1, updated_at=now
-    )
+    feedback_mark_notified(feedback_ids=digest.feedback_ids, at=now)
     return notification
 
 
 def _unclaim(notification: CustomerNotification, feedback_ids: list[Any]) -> None:
     with transaction.atomic():
         CustomerNotification.objects.filter(pk=notification.pk).update(sent_at=None)
-        Feedback.objects.filter(pk__in=feedback_ids, notified_at=notification.sent_at).update(
-            notified_at=None, loop_state=LoopState.ADDRESSED, version=F("version") + 1, updated_at=timezone.now()
-        )
+        told_then = Feedback.objects.filter(pk__in=feedback_ids, notified_at=notification.sent_at)
+        feedback_mark_notified(feedback_ids=list(told_then.values_list("pk", flat=True)), at=None)
 
 
 def sprint_notify_customers(*, sprint_id: Any) -> int:

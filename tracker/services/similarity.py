@@ -226,7 +226,14 @@ def items_index(items: Iterable[BacklogItem], *, workspace_id: Any, fresh: bool 
 
 @transaction.atomic
 def workspace_reindex(*, workspace_id: Any, batch: int = 2000) -> int:
-    """Rebuild a workspace's index from scratch (after a bulk load such as the demo seeder)."""
+    """Rebuild a workspace's index from scratch (after a bulk load such as the demo seeder).
+
+    The similarity consumer of the change feed then starts after the last change that was
+    final when the rebuild began: what the rebuild read covers it (changes committed during
+    the rebuild come again, and indexing them twice changes nothing)."""
+    from tracker.feed.consumers import consumer_advance, feed_head
+
+    head = feed_head(workspace_id)
     TermPosting.objects.filter(workspace_id=workspace_id).delete()
     TermStat.objects.filter(workspace_id=workspace_id).delete()
     count = 0
@@ -244,6 +251,7 @@ def workspace_reindex(*, workspace_id: Any, batch: int = 2000) -> int:
                 docs = []
         _index(workspace_id, docs, fresh=True)
         count += len(docs)
+    consumer_advance("similarity", workspace_id, head)
     return count
 
 
@@ -330,6 +338,14 @@ def suggestions_compute(feedback: Feedback) -> list[Suggestion]:
         ),
         *(Suggestion(feedback=feedback, kind=SuggestionKind.ITEM, item_id=pk, score=round(s, 4)) for s, pk in items),
     ]
+
+
+def suggestions_store(feedback: Sequence[Feedback]) -> int:
+    """Compute and store the suggestions of these (indexed) feedback, replacing earlier ones."""
+    found = [s for fb in feedback for s in suggestions_compute(fb)]
+    Suggestion.objects.filter(feedback__in=[fb.pk for fb in feedback]).delete()
+    Suggestion.objects.bulk_create(found, batch_size=1000)
+    return len(found)
 
 
 def suggestions_refresh(feedback_id: Any) -> list[Suggestion]:

@@ -1,7 +1,9 @@
-"""Sprints: plan, start (freeze the commitment), close (carry over, freeze the review)."""
+"""The write core of sprints: plan, start (freeze the commitment), close (carry over,
+freeze the review). Every change of a sprint, and of the items it moves, goes through the
+items' write core and into the change feed."""
 
-from collections.abc import Iterable
-from datetime import date, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -9,21 +11,41 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from tracker.feed.record import ChangeRow, changes_record
 from tracker.models import (
     BacklogItem,
+    ChangeKind,
+    ChangeOp,
+    History,
     HistoryAction,
     ItemStatus,
     Project,
     Sprint,
     SprintState,
 )
-from tracker.services.backlog import lock_project
+from tracker.services.backlog import items_save, lock_items, lock_project
+from tracker.services.bulk import bulk_set, rows_insert
 from tracker.services.dispatch import dispatch
 from tracker.services.errors import ValidationError, check_version
 from tracker.services.feedback import feedback_refresh_for_items
-from tracker.services.history import history_entries, history_record, history_record_many
+from tracker.services.history import history_entries, history_record
 from tracker.services.metrics import sprint_points
-from tracker.services.webhooks import event_record, events_record, item_data, sprint_data
+
+
+def _sprint_changed(sprint: Sprint, workspace_id: Any, op: str, fields: Iterable[str] | None = None) -> None:
+    changes_record(
+        workspace_id=workspace_id,
+        rows=[
+            ChangeRow(
+                ChangeKind.SPRINT,
+                sprint.pk,
+                op,
+                sprint.project_id,
+                sprint.version,
+                tuple(sorted(fields)) if fields else None,
+            )
+        ],
+    )
 
 
 def _validate_sprint_fields(fields: dict[str, Any], sprint: Sprint | None = None) -> None:
@@ -74,6 +96,7 @@ def sprint_create(
     history_record(
         workspace_id=project.workspace_id, project=project, sprint=sprint, actor=actor, action=HistoryAction.CREATED
     )
+    _sprint_changed(sprint, project.workspace_id, ChangeOp.CREATE)
     return sprint
 
 
@@ -105,38 +128,27 @@ def sprint_update(
         action=HistoryAction.CHANGED,
         changes=diff,
     )
+    _sprint_changed(locked, locked.project.workspace_id, ChangeOp.UPDATE, diff)
     return locked
 
 
 def _move_items(
     items: list[BacklogItem], target: Sprint | None, actor: AbstractBaseUser | None, project: Project
 ) -> None:
-    now = timezone.now()
-    entries = []
-    for item in items:
-        entries += history_entries(
-            workspace_id=project.workspace_id,
-            project=project,
-            item_id=item.pk,
-            sprint_id=target.pk if target else item.sprint_id,
-            actor=actor,
-            action=HistoryAction.CHANGED,
-            changes={"sprint": (item.sprint_id, target.pk if target else None)},
-            at=now,
-        )
-        item.sprint = target
-        item.version += 1
-        item.updated_at = now
-    BacklogItem.objects.bulk_update(items, ["sprint", "version", "updated_at"], batch_size=1000)
-    history_record_many(entries)
-    for item in items:
-        item.project = project  # the payload names the project; no query per item
-    events_record(workspace_id=project.workspace_id, events=[("item.updated", item_data(item)) for item in items])
+    """Put the (locked) items into `target` (None: back to the backlog) through the items'
+    core: a new version, History and a change in the feed for each."""
+    new = target.pk if target else None
+    items_save(
+        project=project,
+        actor=actor,
+        changed=[(item, {"sprint": (item.sprint_id, new)}) for item in items if item.sprint_id != new],
+    )
 
 
 def _sprint_items(sprint: Sprint, items: Iterable[BacklogItem]) -> list[BacklogItem]:
     ids = [i.pk for i in items]
-    found = list(BacklogItem.objects.select_for_update().filter(pk__in=ids, deleted_at__isnull=True))
+    lock_project(sprint.project)
+    found = [i for i in lock_items(ids).values() if i.deleted_at is None]
     if len(found) != len(set(ids)):
         raise ValidationError({"items": "Some items do not exist or were deleted."})
     if any(i.project_id != sprint.project_id for i in found):
@@ -157,7 +169,6 @@ def sprint_add_items(
     if finished:
         raise ValidationError({"items": f"{finished[0].key} is already finished."})
     _move_items(found, sprint, actor, sprint.project)
-    feedback_refresh_for_items([i.pk for i in found])
     return found
 
 
@@ -170,7 +181,6 @@ def sprint_remove_items(
         raise ValidationError({"sprint": f"{sprint.name} is closed."})
     found = [i for i in _sprint_items(sprint, items) if i.sprint_id == sprint.pk]
     _move_items(found, None, actor, sprint.project)
-    feedback_refresh_for_items([i.pk for i in found])
     return found
 
 
@@ -210,8 +220,8 @@ def sprint_start(*, sprint: Sprint, actor: AbstractBaseUser | None) -> Sprint:
         changes={"state": (SprintState.PLANNED, SprintState.ACTIVE)},
         at=now,
     )
+    _sprint_changed(sprint, project.workspace_id, ChangeOp.UPDATE, ["commitment", "started_at", "state"])
     feedback_refresh_for_items([i.pk for i in items])
-    event_record(workspace_id=project.workspace_id, event="sprint.started", data=sprint_data(sprint))
     return sprint
 
 
@@ -235,13 +245,14 @@ def sprint_close(*, sprint: Sprint, actor: AbstractBaseUser | None, carry_over_t
         if carry_over_to.state != SprintState.PLANNED or carry_over_to.pk == sprint.pk:
             raise ValidationError({"carry_over_to": f"{carry_over_to.name} is not a planned sprint."})
     now = timezone.now()
-    items = list(BacklogItem.objects.select_for_update().filter(sprint=sprint, deleted_at__isnull=True))
+    ids = BacklogItem.objects.filter(sprint=sprint, deleted_at__isnull=True).values_list("pk", flat=True)
+    items = list(lock_items(ids).values())
     done = [i for i in items if i.status == ItemStatus.DONE]
     unfinished = [i for i in items if i.status not in (ItemStatus.DONE, ItemStatus.WONT_DO)]
-    stamp = [i for i in done if i.done_at is None]
-    for item in stamp:
-        item.done_at = now
-    BacklogItem.objects.bulk_update(stamp, ["done_at"])
+    # Items done before done_at had one meaning have none: the close is when they count as done.
+    items_save(
+        project=project, actor=actor, changed=[(i, {"done_at": (None, now)}) for i in done if i.done_at is None], at=now
+    )
     feedback_refresh_for_items([i.pk for i in items])
 
     sprint.state = SprintState.CLOSED
@@ -260,7 +271,7 @@ def sprint_close(*, sprint: Sprint, actor: AbstractBaseUser | None, carry_over_t
         changes={"state": (SprintState.ACTIVE, SprintState.CLOSED)},
         at=now,
     )
-    event_record(workspace_id=project.workspace_id, event="sprint.closed", data=sprint_data(sprint))
+    _sprint_changed(sprint, project.workspace_id, ChangeOp.UPDATE, ["closed_at", "completed_points", "state"])
     if project.notify_customers:
         # The digests go out after commit, claimed one by one (services.notifications).
         dispatch("tracker.sprint_notify_task", sprint.pk)
@@ -269,3 +280,47 @@ def sprint_close(*, sprint: Sprint, actor: AbstractBaseUser | None, carry_over_t
 
 def sprint_active(project: Project) -> Sprint | None:
     return Sprint.objects.filter(project=project, state=SprintState.ACTIVE).first()
+
+
+def sprints_save(
+    *,
+    project: Project,
+    created: Sequence[Sprint] = (),
+    changed: Sequence[tuple[Sprint, Sequence[str]]] = (),
+    at: datetime | None = None,
+    history: bool = True,
+) -> None:
+    """Write new sprints (History "created" at their creation) and changed ones (new values
+    set, the changed fields named; a new version each), with the change feed. For loaders
+    that build whole sprints at once (the demo seeder); the lifecycle goes through
+    sprint_start and sprint_close."""
+    at = at or timezone.now()
+    rows_insert(Sprint, list(created))
+    entries = []
+    for sprint in created if history else ():
+        entries += history_entries(
+            workspace_id=project.workspace_id,
+            project_id=project.pk,
+            sprint_id=sprint.pk,
+            actor=None,
+            action=HistoryAction.CREATED,
+            at=min(sprint.created_at or at, at),
+        )
+    rows_insert(History, entries)
+    columns = {name for _, names in changed for name in names}
+    for sprint, _names in changed:
+        sprint.version += 1
+        sprint.updated_at = at
+    if changed:
+        bulk_set(Sprint, [s for s, _ in changed], sorted(columns | {"version", "updated_at"}))
+    changes_record(
+        workspace_id=project.workspace_id,
+        rows=[
+            *(ChangeRow(ChangeKind.SPRINT, s.pk, ChangeOp.CREATE, project.pk, s.version) for s in created),
+            *(
+                ChangeRow(ChangeKind.SPRINT, s.pk, ChangeOp.UPDATE, project.pk, s.version, tuple(sorted(names)))
+                for s, names in changed
+            ),
+        ],
+        at=at,
+    )

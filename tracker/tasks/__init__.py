@@ -3,6 +3,7 @@
 Every task is safe to run twice; see tracker.services.dispatch for how work is claimed.
 """
 
+from tracker.tasks.feed import feed_consume_task, feed_prune_task
 from tracker.tasks.imports import import_run_task
 from tracker.tasks.maintenance import (
     burndown_snapshot_task,
@@ -18,6 +19,8 @@ from tracker.tasks.webhooks import webhook_deliver_task
 __all__ = [
     "burndown_snapshot_task",
     "dispatch_sweep_task",
+    "feed_consume_task",
+    "feed_prune_task",
     "feedback_suggest_task",
     "idempotency_cleanup_task",
     "import_run_task",

@@ -18,10 +18,11 @@ from tracker.models import (
     TriageState,
     Workspace,
 )
+from tracker.models.feedback import DETRACTOR
 
 OPEN = "open"  # the backlog's default status filter: everything not finished
 SCORE_BANDS = {
-    "detractor": Q(nps__lte=6) | Q(csat__lte=2) | Q(ces__gte=5),
+    "detractor": DETRACTOR,
     "passive": Q(nps__in=[7, 8]) | Q(csat=3),
     "promoter": Q(nps__gte=9) | Q(csat__gte=4),
     "unscored": Q(nps__isnull=True, csat__isnull=True, ces__isnull=True),

@@ -23,7 +23,7 @@ from tracker.api.views.common import (
     WRITE_ERRORS,
     ordering_param,
 )
-from tracker.models import Customer
+from tracker.models import ChangeKind, Customer
 from tracker.services.customers import customer_create, customer_update
 from tracker.services.errors import ValidationError
 from tracker.services.sync import customer_upsert
@@ -88,7 +88,7 @@ class CustomerListView(CustomersMixin):
     )
     def get(self, request: Request, ws: str) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        rows = self.page_of(queryset, CUSTOMER_ORDERINGS, "name")
+        rows = self.page_of(queryset, CUSTOMER_ORDERINGS, "name", feed=(self.workspace.pk, [ChangeKind.CUSTOMER]))
         return self.paginator.get_paginated_response(CustomerSerializer(rows, many=True).data)
 
     @extend_schema(

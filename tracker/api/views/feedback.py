@@ -37,7 +37,7 @@ from tracker.api.views.common import (
     ordering_param,
 )
 from tracker.api.views.items import bulk_answer, validate_entries
-from tracker.models import BacklogItem, Feedback, FeedbackLink, TriageState
+from tracker.models import BacklogItem, ChangeKind, Feedback, FeedbackLink, TriageState
 from tracker.services.errors import ValidationError
 from tracker.services.feedback import (
     feedback_accept,
@@ -144,7 +144,9 @@ class FeedbackListView(FeedbackMixin):
     )
     def get(self, request: Request, ws: str) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        rows = self.page_of(queryset, FEEDBACK_ORDERINGS, "-received_at")
+        rows = self.page_of(
+            queryset, FEEDBACK_ORDERINGS, "-received_at", feed=(self.workspace.pk, [ChangeKind.FEEDBACK])
+        )
         return self.paginator.get_paginated_response(FeedbackSerializer(rows, many=True).data)
 
     @extend_schema(

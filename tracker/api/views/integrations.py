@@ -1,11 +1,9 @@
 """Webhooks, API tokens, and the workspace's feed of feedback links (with tombstones)."""
 
-from datetime import UTC
 from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -13,11 +11,11 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 
 from tracker.access import Action
-from tracker.api.base import ApiView, settle_horizon
-from tracker.api.pagination import decode_cursor, encode_cursor, page_size_of
+from tracker.api.base import ApiView
+from tracker.api.exceptions import Resync
+from tracker.api.pagination import page_size_of
 from tracker.api.serializers.feedback import LinkByExternalSerializer, LinkFeedSerializer, LinkSerializer
 from tracker.api.serializers.workspace import (
     TokenCreatedSerializer,
@@ -36,7 +34,9 @@ from tracker.api.views.common import (
     UPDATED_SINCE,
     WRITE_ERRORS,
 )
-from tracker.models import ApiToken, BacklogItem, Feedback, FeedbackLink, Tombstone, Webhook
+from tracker.feed.read import FeedExpired
+from tracker.feed.sync import sync_page
+from tracker.models import ApiToken, BacklogItem, Change, ChangeKind, Feedback, FeedbackLink, Webhook
 from tracker.services.feedback import feedback_link
 from tracker.services.integrations import webhook_create, webhook_delete, webhook_update
 from tracker.services.tokens import token_create, token_revoke
@@ -252,9 +252,8 @@ class LinkFeedView(ApiView):
     )
     def get(self, request: Request, ws: str) -> Response:
         self.actor.require(Action.VIEW_FEEDBACK)
-        size = page_size_of(request)
         links = FeedbackLink.objects.filter(workspace=self.workspace).select_related("item__project")
-        tombstones = Tombstone.objects.filter(workspace=self.workspace, kind="link")
+        changes = Change.objects.filter(scope=self.workspace.pk, kind=ChangeKind.LINK)
         feedback = request.query_params.get("feedback")
         if feedback:
             try:
@@ -262,46 +261,19 @@ class LinkFeedView(ApiView):
             except ValueError as exc:
                 raise ValidationError({"feedback": ["A feedback id."]}) from exc
             links = links.filter(feedback_id=feedback)
-            tombstones = tombstones.filter(data__feedback=feedback)
-        since = self.updated_since()
-        if since is not None:
-            horizon = settle_horizon()
-            links = links.filter(updated_at__gte=since, updated_at__lt=horizon)
-            tombstones = tombstones.filter(deleted_at__gte=since, deleted_at__lt=horizon)
-        else:
-            tombstones = tombstones.none()  # without updated_since the feed is the live links
-        cursor = request.query_params.get("cursor")
-        if cursor:
-            at_raw, id_raw = decode_cursor(cursor, 2)
-            try:
-                at = FeedbackLink._meta.get_field("updated_at").to_python(at_raw).astimezone(UTC)
-                pk = UUID(str(id_raw))
-            except Exception as exc:  # noqa: BLE001 - any bad value is a bad cursor
-                raise ValidationError({"cursor": ["Invalid cursor."]}) from exc
-            links = links.filter(Q(updated_at__gt=at) | Q(updated_at=at, id__gt=pk))
-            tombstones = tombstones.filter(Q(deleted_at__gt=at) | Q(deleted_at=at, id__gt=pk))
-        rows = [
-            (link.updated_at, str(link.pk), self._live(link)) for link in links.order_by("updated_at", "id")[: size + 1]
-        ]
-        dead = list(tombstones.order_by("deleted_at", "id")[: size + 1])
-        keys = dict(
-            (str(pk), f"{key}-{number}")
-            for pk, key, number in BacklogItem.objects.filter(pk__in=[t.data.get("item") for t in dead]).values_list(
-                "pk", "project__key", "number"
+            changes = changes.filter(data__feedback=feedback)
+        cursor = self.sync_cursor()
+        if cursor is None:
+            rows = self.paginator.paginate(links, request, ("updated_at", "id"))
+            return self.paginator.get_paginated_response([self._live(link) for link in rows])
+        try:
+            page = sync_page(
+                workspace=self.workspace, cursor=cursor, changes=changes, objects=links, size=page_size_of(request)
             )
-        )
-        rows += [(t.deleted_at, str(t.pk), self._dead(t, keys)) for t in dead]
-        # UUIDs sort the same as text in both databases' order_by above, so merging by the
-        # string form keeps the pages consistent with the cursor filter.
-        rows.sort(key=lambda r: (r[0], r[1]))
-        page = rows[:size]
-        next_link = None
-        if len(rows) > size and page:
-            last = page[-1]
-            next_link = replace_query_param(
-                request.build_absolute_uri(), "cursor", encode_cursor([last[0].isoformat(), last[1]])
-            )
-        return Response({"next": next_link, "results": [r[2] for r in page]})
+        except FeedExpired as exc:
+            raise Resync() from exc
+        self.paginator.sync, self.paginator.request = page, request
+        return self.paginator.get_paginated_response([self._live(link) for link in page.rows])
 
     @staticmethod
     def _live(link: FeedbackLink) -> dict[str, Any]:
@@ -314,19 +286,6 @@ class LinkFeedView(ApiView):
             "version": link.version,
             "updated_at": link.updated_at.isoformat().replace("+00:00", "Z"),
             "deleted": False,
-        }
-
-    @staticmethod
-    def _dead(tombstone: Tombstone, keys: dict[str, str]) -> dict[str, Any]:
-        return {
-            "id": str(tombstone.pk),
-            "feedback": tombstone.data.get("feedback"),
-            "item": keys.get(str(tombstone.data.get("item"))),
-            "item_id": tombstone.data.get("item"),
-            "quote": "",
-            "version": None,
-            "updated_at": tombstone.deleted_at.isoformat().replace("+00:00", "Z"),
-            "deleted": True,
         }
 
 

@@ -39,7 +39,7 @@ from tracker.api.views.common import (
     WRITE_ERRORS,
     ordering_param,
 )
-from tracker.models import BacklogItem, Project
+from tracker.models import BacklogItem, ChangeKind, Project
 from tracker.services.backlog import item_create, item_delete, item_move, item_update
 from tracker.services.errors import ValidationError
 from tracker.services.sync import Upserted, item_upsert, items_upsert_bulk
@@ -177,7 +177,14 @@ class ItemListView(ProjectItemsMixin):
     )
     def get(self, request: Request, ws: str, key: str) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        rows = self.page_of(item_list_rows(queryset), ITEM_ORDERINGS, "rank", live=Q(deleted_at__isnull=True))
+        rows = self.page_of(
+            item_list_rows(queryset),
+            ITEM_ORDERINGS,
+            "rank",
+            live=Q(deleted_at__isnull=True),
+            feed=(self.project.pk, [ChangeKind.ITEM]),
+            key="id",
+        )
         return self.paginator.get_paginated_response(item_list_data(rows, project=self.project, request=request))
 
     @extend_schema(

@@ -24,7 +24,7 @@ from tracker.api.views.common import (
     WRITE_ERRORS,
     ordering_param,
 )
-from tracker.models import Project, Sprint
+from tracker.models import ChangeKind, Project, Sprint
 from tracker.services.errors import ValidationError
 from tracker.services.review import sprint_review
 from tracker.services.sprints import sprint_close, sprint_create, sprint_start, sprint_update
@@ -88,7 +88,7 @@ class SprintListView(ProjectSprintsMixin):
     )
     def get(self, request: Request, ws: str, key: str) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        rows = self.page_of(queryset, SPRINT_ORDERINGS, "-number")
+        rows = self.page_of(queryset, SPRINT_ORDERINGS, "-number", feed=(self.project.pk, [ChangeKind.SPRINT]))
         return self.paginator.get_paginated_response(SprintSerializer(rows, many=True).data)
 
     @extend_schema(
