@@ -188,3 +188,61 @@ def test_a_client_pulling_while_another_writes_ends_with_the_servers_state(live_
     assert client == server
     assert len(server) == 28
     assert m.Sprint.objects.get(project=project).state == m.SprintState.CLOSED
+
+
+HOLD_SECONDS = 30
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_held_open_30_seconds_is_not_skipped_by_a_puller(on_postgres, workspace, owner):
+    """A writer (a long import, say) holds its transaction open while others commit. The
+    puller is held back at the open transaction (nothing that committed after it began is
+    served past it) and, once it commits, ends with exactly the server's state."""
+    from django.db import connection, transaction
+
+    from tests.api.conftest import client_for
+    from tracker.services.feedback import feedback_create
+
+    feed = f"{BASE}/feedback/"
+    reader = client_for(owner, workspace, read_only=True)
+    cursor = reader.get(feed, {"updated_since": "2000-01-01T00:00:00Z"}).json()["cursor"]
+    began, release, failures = threading.Event(), threading.Event(), []
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                feedback_create(workspace=workspace, actor=None, body="Written in a long transaction")
+                began.set()
+                release.wait(HOLD_SECONDS + 30)
+        except Exception as exc:  # noqa: BLE001 - reported by the test below
+            failures.append(repr(exc))
+        finally:
+            began.set()
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    began.wait(10)
+    deadline = time.monotonic() + HOLD_SECONDS
+    written = 0
+    while time.monotonic() < deadline:
+        feedback_create(workspace=workspace, actor=None, body=f"Committed {written}")  # commits at once
+        written += 1
+        # Everything after the open transaction waits for it.
+        assert reader.get(feed, {"cursor": cursor}).json()["results"] == []
+        time.sleep(0.5)
+    release.set()
+    holder.join()
+    assert failures == []
+    state: dict[str, int] = {}
+    params = {"cursor": cursor}
+    while True:
+        body = reader.get(feed, params).json()
+        state.update({row["id"]: row["version"] for row in body["results"]})
+        params = {"cursor": body["cursor"]}
+        if body["next"] is None:
+            break
+    server = {str(fb.pk): fb.version for fb in m.Feedback.objects.filter(workspace=workspace)}
+    assert state == server
+    assert len(server) == written + 1

@@ -259,7 +259,16 @@ def customer_delete(*, customer: Customer, expected_version: int | None = None) 
     locked.delete()
     changes_record(
         workspace_id=workspace.pk,
-        rows=[ChangeRow(ChangeKind.CUSTOMER, pk, ChangeOp.DELETE, workspace.pk, version + 1)],
+        rows=[
+            ChangeRow(
+                ChangeKind.CUSTOMER,
+                pk,
+                ChangeOp.DELETE,
+                workspace.pk,
+                version + 1,
+                data={"source": locked.source, "external_id": locked.external_id},
+            )
+        ],
     )
     if items:
         from tracker.services.backlog import items_refresh_impact

@@ -117,6 +117,8 @@ class FeedbackPatchSerializer(FeedbackWriteSerializer):
 
 class FeedbackUpsertSerializer(FeedbackWriteSerializer):
     body = serializers.CharField(max_length=20000, required=False)
+    customer_email = serializers.EmailField(required=False, help_text="Find or create the customer by e-mail")
+    customer_name = serializers.CharField(required=False, max_length=200)
 
 
 class BulkFeedbackEntrySerializer(FeedbackUpsertSerializer):

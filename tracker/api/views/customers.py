@@ -1,4 +1,4 @@
-"""Customers: list, create, read, edit, upsert by external id."""
+"""Customers: list, create, read, edit, delete, upsert by external id."""
 
 from typing import Any
 
@@ -24,7 +24,7 @@ from tracker.api.views.common import (
     ordering_param,
 )
 from tracker.models import ChangeKind, Customer
-from tracker.services.customers import customer_create, customer_update
+from tracker.services.customers import customer_create, customer_delete, customer_update
 from tracker.services.errors import ValidationError
 from tracker.services.sync import customer_upsert
 
@@ -138,6 +138,18 @@ class CustomerDetailView(CustomersMixin):
         fields = self.clean_org(serializer.validated_data)
         customer = customer_update(customer=customer, expected_version=expected, **fields)
         return self.answer(customer)
+
+    @extend_schema(
+        summary="Delete a customer (their feedback stays, unattributed; sync clients get a tombstone)",
+        parameters=[IF_MATCH],
+        responses={204: None, **WRITE_ERRORS},
+    )
+    def delete(self, request: Request, ws: str, pk: Any) -> Response:
+        self.actor.require(Action.EDIT_CUSTOMERS)
+        expected = self.expected_version()
+        customer = self.customer(pk)
+        customer_delete(customer=customer, expected_version=expected)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class CustomerByExternalView(CustomersMixin):

@@ -1,4 +1,4 @@
-"""Feedback: list, create, read, edit and triage, upsert by external id, bulk, links."""
+"""Feedback: list, create, read, edit and triage, delete, upsert by external id, bulk, links."""
 
 from typing import Any
 
@@ -42,6 +42,7 @@ from tracker.services.errors import ValidationError
 from tracker.services.feedback import (
     feedback_accept,
     feedback_create,
+    feedback_delete,
     feedback_dismiss,
     feedback_link,
     feedback_mark_duplicate,
@@ -225,6 +226,18 @@ class FeedbackDetailView(FeedbackMixin):
         elif triage is not None:
             feedback = TRIAGE[TriageState(triage)](feedback=feedback, actor=request.user)
         return self.answer(feedback)
+
+    @extend_schema(
+        summary="Delete feedback (its links go; sync clients get a tombstone)",
+        parameters=[IF_MATCH],
+        responses={204: None, **WRITE_ERRORS},
+    )
+    def delete(self, request: Request, ws: str, pk: Any) -> Response:
+        self.actor.require(Action.TRIAGE_FEEDBACK)
+        expected = self.expected_version()
+        feedback = self.feedback(pk)
+        feedback_delete(feedback=feedback, actor=request.user, expected_version=expected)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class FeedbackByExternalView(FeedbackMixin):

@@ -315,7 +315,17 @@ def feedback_delete(*, feedback: Feedback, actor: AbstractBaseUser | None, expec
     Feedback.objects.filter(pk=pk).delete()
     changes_record(
         workspace_id=workspace_id,
-        rows=[ChangeRow(ChangeKind.FEEDBACK, pk, ChangeOp.DELETE, workspace_id, version + 1)],
+        rows=[
+            ChangeRow(
+                ChangeKind.FEEDBACK,
+                pk,
+                ChangeOp.DELETE,
+                workspace_id,
+                version + 1,
+                # What a connector keying by the other system's id needs to find its copy.
+                data={"source": locked.source, "external_id": locked.external_id},
+            )
+        ],
     )
 
 
