@@ -78,7 +78,9 @@ class KillBackend:
 
 @pytest.fixture
 def killer():
-    kill = KillBackend('INSERT INTO "tracker_history"')
+    # The item's number is taken (the project row locked and updated) before its rows are
+    # copied in: the kill lands inside the write's transaction, after its first write.
+    kill = KillBackend('UPDATE "tracker_project" SET "next_item_number"')
 
     def install(sender: Any, connection: Any, **kwargs: Any) -> None:
         if kill not in connection.execute_wrappers:
@@ -95,13 +97,15 @@ def test_a_connection_killed_mid_write_fails_cleanly_and_the_next_request_succee
     assert killer.fired == 1
     assert response.status_code == 503
     assert response.json()["code"] == "unavailable" and response.headers["Retry-After"] == "1"
-    # The item row was inserted before the history row that never ran: both rolled back.
+    # Nothing of the write stayed: no item, no history, no change, the number not taken.
     assert not m.BacklogItem.objects.filter(title="Half written").exists()
     assert not m.History.objects.filter(item__project=team["project"]).exists()
+    assert not m.Change.objects.filter(scope=team["project"].pk).exists()
     again = team["api"].post(f"{team['base']}/items/", json={"title": "Written"})
     assert again.status_code == 201
-    assert m.BacklogItem.objects.filter(project=team["project"]).count() == 1
-    assert m.BacklogItem.objects.get(project=team["project"]).title == "Written"
+    assert list(m.BacklogItem.objects.filter(project=team["project"]).values_list("number", "title")) == [
+        (1, "Written")
+    ]
 
 
 def test_an_idempotent_retry_after_a_dropped_connection_creates_once(team, killer):
