@@ -121,11 +121,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and Celery ---------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    # Fail soft (tracker.cache): while Redis is down the cache is bypassed (reads miss, writes
+    # do nothing) and the API limiter counts per process; short socket timeouts keep a dead
+    # or unreachable Redis to milliseconds, and it is tried again every RETRY_AFTER seconds.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "tracker.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "loopwise",
+            "OPTIONS": {
+                "socket_connect_timeout": env_int("REDIS_CACHE_CONNECT_TIMEOUT_MS", 200) / 1000,
+                "socket_timeout": env_int("REDIS_CACHE_TIMEOUT_MS", 500) / 1000,
+                "RETRY_AFTER": env_int("REDIS_CACHE_RETRY_AFTER", 2),
+            },
         }
     }
 else:
@@ -156,6 +164,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Publishing to a broker that is down fails fast: the TaskRecord stays pending for the sweeper.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3)
+# After a failed send, requests leave their work to the sweeper for this long instead of
+# each waiting out the publish retries (tracker.services.dispatch.broker_resting).
+BROKER_BACKOFF_SECONDS = env_int("BROKER_BACKOFF_SECONDS", 5)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
 CELERY_TASK_QUEUES_NAMES = ("interactive", "bulk", "feed")

@@ -57,14 +57,18 @@ def webhook(workspace, url, *, events=(), allow_private=True, secret="s3cret") -
 @contextmanager
 def broker(app, url):
     """Point the Celery app at `url` (a real broker) for the duration."""
+    from tracker.services.dispatch import broker_ok
+
     saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
     app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
     _reset_pools(app)
+    broker_ok()  # a new broker: forget that the last one failed
     try:
         yield app
     finally:
         app.conf.update(saved)
         _reset_pools(app)
+        broker_ok()
 
 
 def _reset_pools(app) -> None:

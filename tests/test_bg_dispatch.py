@@ -62,12 +62,26 @@ def test_with_the_broker_down_the_request_succeeds_and_the_work_stays_pending(
         record.refresh_from_db()
         assert Feedback.objects.filter(pk=feedback.pk).exists()
         assert record.state == TaskState.PENDING
-        assert record.send_attempts == 1
-        assert "send failed" in record.last_error
+        # The feed's wake found the broker down; the record's send, a moment later in the
+        # same process, was not even tried (the broker rests), so the request did not wait.
+        assert d.broker_resting()
+        assert record.send_attempts == 0
         assert not TermPosting.objects.filter(feedback=feedback).exists()  # the consumers were not reached
         # The sweeper cannot send either, and says so by sending nothing.
         assert d.dispatch_sweep(min_age=0) <= 1  # at most: it saw the workspace's feed waiting
     assert TaskRecord.objects.get().state == TaskState.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweeper_tries_the_broker_even_while_requests_leave_it_resting(workspace, project):
+    with broker(celery_app, DEAD_BROKER):
+        d.broker_failed()
+        record = d.dispatch("tracker.sprint_notify_task", str(project.pk))
+        assert TaskRecord.objects.get(pk=record.pk).send_attempts == 0
+        d.dispatch_sweep(min_age=0)
+        record.refresh_from_db()
+        assert (record.state, record.send_attempts) == (TaskState.PENDING, 1)
+        assert "send failed" in record.last_error
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,4 +1,8 @@
-"""Rate limits per API token, per session user and per anonymous IP, kept in the cache."""
+"""Rate limits per API token, per session user and per anonymous IP, kept in the cache.
+
+The counters live in Redis (shared by every process) and, while Redis does not answer, in
+each process's memory: the limit still holds per process and no request fails because the
+limiter's store is down (see tracker.ratelimit)."""
 
 from __future__ import annotations
 
@@ -7,37 +11,16 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import SimpleRateThrottle
+
+from tracker.ratelimit import window_counts
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
 
 APIView = Any  # DRF's views import this module through the settings: no import back
 
-
-def window_counts(key: str, window: int, seconds: int) -> tuple[int, int]:
-    """Count one request in `window` and return (requests in the window before, requests in
-    this one so far). One round trip to Redis: INCR, EXPIRE and GET in a pipeline."""
-    current, previous = f"{key}:{window}", f"{key}:{window - 1}"
-    cache = caches["default"]
-    if isinstance(cache, RedisCache):
-        # Django's cache API has no atomic "increment or create"; its incr() is EXISTS + INCRBY.
-        client = cache._cache.get_client(current, write=True)
-        pipe = client.pipeline(transaction=False)
-        pipe.incr(cache.make_and_validate_key(current))
-        pipe.expire(cache.make_and_validate_key(current), 2 * seconds)
-        pipe.get(cache.make_and_validate_key(previous))
-        count, _, before = pipe.execute()
-        return int(before or 0), int(count)
-    cache.add(current, 0, 2 * seconds)
-    try:
-        count = cache.incr(current)
-    except ValueError:  # expired between add and incr
-        cache.set(current, 1, 2 * seconds)
-        count = 1
-    return int(cache.get(previous) or 0), count
+__all__ = ["ApiRateThrottle", "window_counts"]
 
 
 class ApiRateThrottle(SimpleRateThrottle):

@@ -185,21 +185,27 @@ def consumers_run(workspace_id: Any, *, max_passes: int | None = None) -> bool:
     return caught_up
 
 
-def consumers_wake(workspace_id: Any) -> None:
+def consumers_wake(workspace_id: Any, *, from_request: bool = True) -> None:
     """Have the workspace's consumers run soon: a task on the feed queue (in-process when
-    there is no broker). A broker that is down leaves it to the sweeper."""
+    there is no broker). A broker that is down, or resting after a failed send (a request's
+    wake is then not even tried), leaves it to the sweeper."""
     from celery import current_app
 
-    from tracker.services.dispatch import BROKER_ERRORS, _task
+    from tracker.services.dispatch import BROKER_ERRORS, _task, broker_failed, broker_ok, broker_resting
 
     task = _task("tracker.feed_consume_task")
     if current_app.conf.task_always_eager:
         task.apply(args=[str(workspace_id)])
         return
+    if from_request and broker_resting():
+        return
     try:
         task.apply_async(args=[str(workspace_id)], queue=FEED)
     except BROKER_ERRORS as exc:
+        broker_failed()
         logger.warning("Broker unavailable; the feed of %s waits for the sweeper: %s", workspace_id, exc)
+    else:
+        broker_ok()
 
 
 def consumers_sweep() -> int:
@@ -216,7 +222,7 @@ def consumers_sweep() -> int:
         if all(positions.get(c.name, (0, 0)) >= tuple(last) for c in CONSUMERS):
             continue
         busy += 1
-        consumers_wake(workspace_id)
+        consumers_wake(workspace_id, from_request=False)
     return busy
 
 

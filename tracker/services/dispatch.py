@@ -10,6 +10,7 @@ done and does nothing, and a worker killed mid-task rolls its claim back with it
 """
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -33,6 +34,27 @@ BULK = "bulk"
 BROKER_ERRORS: tuple[type[BaseException], ...] = (OperationalError, KombuError, ConnectionError, OSError, TimeoutError)
 
 
+# After a send the broker refused, a request does not try again for a few seconds: its work
+# waits for the sweeper either way, and it need not wait out the publish retries each time.
+# The sweeper always tries. Per process.
+_broker_down_until = 0.0
+
+
+def broker_resting() -> bool:
+    """True while a recent send failed (requests then leave their work to the sweeper)."""
+    return time.monotonic() < _broker_down_until
+
+
+def broker_failed() -> None:
+    global _broker_down_until
+    _broker_down_until = time.monotonic() + settings.BROKER_BACKOFF_SECONDS
+
+
+def broker_ok() -> None:
+    global _broker_down_until
+    _broker_down_until = 0.0
+
+
 def dispatch(task: str, *args: Any, queue: str = INTERACTIVE) -> TaskRecord:
     """Record `task(*args)` as pending work now and send it once the transaction commits.
 
@@ -41,7 +63,7 @@ def dispatch(task: str, *args: Any, queue: str = INTERACTIVE) -> TaskRecord:
     record = TaskRecord.objects.create(task=task, args=[_plain(a) for a in args], queue=queue)
     # robust: a failing send (or, in eager mode, a failing task) must not turn the committed
     # request into an error; the row stays pending and the failure is logged.
-    transaction.on_commit(lambda: task_send(record.pk), robust=True)
+    transaction.on_commit(lambda: task_send(record.pk, from_request=True), robust=True)
     return record
 
 
@@ -49,9 +71,12 @@ def _plain(value: Any) -> Any:
     return str(value) if not isinstance(value, str | int | float | bool | type(None)) else value
 
 
-def task_send(record_id: int, *, countdown: float | None = None) -> bool:
+def task_send(record_id: int, *, countdown: float | None = None, from_request: bool = False) -> bool:
     """Hand the record's message to the broker. False (and the row left as it was) when the
-    broker cannot be reached; the sweeper tries again later."""
+    broker cannot be reached; the sweeper tries again later. `from_request`: not even tried
+    while the broker is resting after a failure (broker_resting)."""
+    if from_request and broker_resting() and not current_app.conf.task_always_eager:
+        return False
     record = TaskRecord.objects.filter(pk=record_id).exclude(state=TaskState.DONE).first()
     if record is None:
         return False
@@ -71,11 +96,13 @@ def task_send(record_id: int, *, countdown: float | None = None) -> bool:
     try:
         task.apply_async(args=[*record.args, record.pk], **options)
     except BROKER_ERRORS as exc:
+        broker_failed()
         logger.warning("Broker unavailable, %s stays pending for the sweeper: %s", record, exc)
         TaskRecord.objects.filter(pk=record.pk, state=TaskState.SENT).update(
             state=TaskState.PENDING, last_error=f"send failed: {exc}"[:2000]
         )
         return False
+    broker_ok()
     return True
 
 

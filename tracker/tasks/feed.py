@@ -15,7 +15,7 @@ def feed_consume_task(workspace_id: str) -> bool:
     eager = bool(current_app.conf.task_always_eager)
     caught_up = consumers_run(workspace_id, max_passes=None if eager else settings.FEED_TASK_MAX_PASSES)
     if not caught_up:
-        consumers_wake(workspace_id)
+        consumers_wake(workspace_id, from_request=False)
     return caught_up
 
 
