@@ -27,6 +27,10 @@ class ChangeRow:
     data: dict[str, Any] | None = None
 
 
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
 COLUMNS = ("workspace_id", "scope", "kind", "object_id", "op", "version", "fields", "data", "at")
 
 
@@ -53,9 +57,9 @@ def changes_record(*, workspace_id: Any, rows: Iterable[ChangeRow], at: datetime
                     copy.write_row(
                         (
                             ws,
-                            uuid.UUID(str(row.scope)),
+                            _uuid(row.scope),
                             row.kind,
-                            uuid.UUID(str(row.object_id)),
+                            _uuid(row.object_id),
                             row.op,
                             row.version,
                             None if row.fields is None else Jsonb(list(row.fields)),
