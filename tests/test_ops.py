@@ -4,6 +4,7 @@ import logging
 
 import pytest
 from django.contrib.auth import authenticate
+from django.db import OperationalError
 from django.test import RequestFactory, override_settings
 
 from tests import factories as f
@@ -20,10 +21,24 @@ def test_readyz_reports_the_database_ready(client, db):
 
 
 @override_settings(REDIS_URL="redis://127.0.0.1:1/0")
-def test_readyz_answers_503_naming_redis_when_it_is_down(client, db):
+def test_readyz_stays_ready_but_names_redis_as_degraded_when_it_is_down(client, db):
+    # Without Redis the host still serves and keeps writes: it must stay in rotation.
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["down"], body["degraded"]) == ("degraded", [], ["redis"])
+
+
+def test_readyz_answers_503_naming_the_database_when_it_is_down(client, db, monkeypatch):
+    from tracker import ops
+
+    def broken() -> str:
+        raise OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(ops, "_check_database", broken)
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["down"] == ["redis"]
+    assert response.json()["down"] == ["database"]
 
 
 def test_every_response_carries_a_request_id_and_keeps_a_sane_incoming_one(client, db):

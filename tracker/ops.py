@@ -36,12 +36,19 @@ def _check_redis() -> str:
     return "ok"
 
 
+# Dependencies a web host serves without (see readyz).
+OPTIONAL = frozenset({"redis"})
+
+
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Ready for traffic: the database answers, and Redis too when one is configured.
+    """Ready for traffic: the database answers. Redis, when one is configured, is checked
+    and reported but does not make the host unready: without it requests still answer and
+    keep their writes (cache bypassed, limits per process, work waiting in the outbox), so
+    a Redis outage must not take every web host out of rotation.
 
-    Answers 503 naming each dependency that is down, so an operator sees what to fix.
+    503 names each required dependency that is down; `degraded` names the optional ones.
     """
     checks = {"database": _check_database}
     if settings.REDIS_URL:
@@ -53,6 +60,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
         except Exception as exc:  # any failure means "not ready"; the reason is reported, not hidden
             logger.warning("readiness check failed: %s: %s", name, exc)
             results[name] = f"down: {exc.__class__.__name__}"
-    down = sorted(name for name, result in results.items() if result != "ok")
-    status = 503 if down else 200
-    return JsonResponse({"status": "unavailable" if down else "ok", "down": down, "checks": results}, status=status)
+    failing = sorted(name for name, result in results.items() if result != "ok")
+    down = [name for name in failing if name not in OPTIONAL]
+    degraded = [name for name in failing if name in OPTIONAL]
+    status = "unavailable" if down else "degraded" if degraded else "ok"
+    body = {"status": status, "down": down, "degraded": degraded, "checks": results}
+    return JsonResponse(body, status=503 if down else 200)

@@ -347,3 +347,12 @@ def test_a_database_that_goes_away_mid_request_answers_503_in_the_error_shape(ap
     body = response.json()
     assert body["code"] == "unavailable" and body["fields"] == {}
     assert "retry" in body["message"]
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_down_the_host_stays_ready_and_says_it_is_degraded(redis_down, client, settings):
+    settings.REDIS_URL = redis_down.url
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["degraded"]) == ("degraded", ["redis"])
