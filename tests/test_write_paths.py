@@ -259,3 +259,48 @@ def test_the_write_scan_sees_each_shape_of_write_it_looks_for(tmp_path):
         "tracker/web/probe.py:3 create",
         "tracker/web/probe.py:4 rows_insert",
     ]
+
+
+# --- Links -----------------------------------------------------------------------------------
+
+
+def link_by_web_inbox(client, api, owner, workspace, feedback, item):
+    client.force_login(owner)
+    response = client.post(
+        f"/{workspace.slug}/inbox/{feedback.pk}/link/", {"item": str(item.pk), "quote": "pay"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200, response.content[:300]
+
+
+def link_by_api(client, api, owner, workspace, feedback, item):
+    url = f"{base(workspace)}/feedback/{feedback.pk}/links/"
+    response = api.post(url, {"item": "SHOP-1", "quote": "pay"}, format="json")
+    assert response.status_code in (200, 201), response.content
+
+
+def link_by_external_ids(client, api, owner, workspace, feedback, item):
+    body = {
+        "feedback_source": "desk", "feedback_external_id": "T-1", "project": "SHOP",
+        "item_source": "jira", "item_external_id": "SHOP-7", "quote": "pay",
+    }  # fmt: skip
+    response = api.put(f"{base(workspace)}/links/by-external/", body, format="json")
+    assert response.status_code in (200, 201), response.content
+
+
+@pytest.mark.parametrize("door", [link_by_web_inbox, link_by_api, link_by_external_ids], ids=lambda d: d.__name__)
+def test_a_link_leaves_the_same_footprint_through_every_door(door, client, api, owner, workspace, project):
+    customer = f.CustomerFactory(workspace=workspace, segment=m.Segment.END_CUSTOMER)
+    feedback = f.FeedbackFactory(workspace=workspace, customer=customer, source="desk", external_id="T-1", body=BODY)
+    item = f.ItemFactory(project=project, number=1, title=TITLE, source="jira", external_id="SHOP-7")
+    door(client, api, owner, workspace, feedback, item)
+    link = m.FeedbackLink.objects.get()
+    item.refresh_from_db()
+    feedback.refresh_from_db()
+    assert (link.feedback_id, link.item_id, link.quote) == (feedback.pk, item.pk, "pay")
+    assert (item.feedback_count, item.customer_count, item.version) == (1, 1, 1)  # impact moved, not the version
+    assert feedback.triage == m.TriageState.ACCEPTED
+    linked = m.History.objects.filter(action=m.HistoryAction.LINKED)
+    assert set(linked.values_list("item_id", "feedback_id")) == {(item.pk, None), (None, feedback.pk)}
+    kinds = sorted(m.Change.objects.values_list("kind", "op"))
+    assert (m.ChangeKind.LINK, m.ChangeOp.CREATE) in kinds
+    assert (m.ChangeKind.ITEM, m.ChangeOp.UPDATE) in kinds  # the impact, for sync clients
