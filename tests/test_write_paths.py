@@ -304,3 +304,12 @@ def test_a_link_leaves_the_same_footprint_through_every_door(door, client, api, 
     kinds = sorted(m.Change.objects.values_list("kind", "op"))
     assert (m.ChangeKind.LINK, m.ChangeOp.CREATE) in kinds
     assert (m.ChangeKind.ITEM, m.ChangeOp.UPDATE) in kinds  # the impact, for sync clients
+
+
+def test_an_upsert_that_names_its_customer_by_e_mail_attributes_existing_feedback(api, workspace):
+    ann = f.CustomerFactory(workspace=workspace, name="Ann", email="ann@example.com")
+    url = f"{base(workspace)}/feedback/by-external/desk/T-1/"
+    assert api.put(url, {"body": BODY}, format="json").status_code == 201
+    response = api.put(url, {"customer_email": "ANN@example.com"}, format="json")
+    assert (response.status_code, response.json()["customer"]) == (200, str(ann.pk))
+    assert m.Customer.objects.filter(workspace=workspace).count() == 1

@@ -174,23 +174,31 @@ class ApiView(generics.GenericAPIView):
         cursor = self.sync_cursor() if feed is not None else None
         if cursor is not None and feed is not None:
             scope, kinds = feed
-            try:
-                page = sync_page(
-                    workspace=self.workspace,
-                    cursor=cursor,
-                    changes=Change.objects.filter(scope=scope, kind__in=list(kinds)),
-                    objects=queryset,
-                    size=page_size_of(self.request),
-                    key=key,
-                )
-            except FeedExpired as exc:
-                raise Resync() from exc
-            self.paginator.sync, self.paginator.request = page, self.request
-            return page.rows
+            changes = Change.objects.filter(scope=scope, kind__in=list(kinds))
+            return self.sync_page_of(cursor, changes, queryset, key=key)
         if live is not None:
             queryset = queryset.filter(live)
         ordering = ordering_of(self.request, orderings, default)
         return self.paginator.paginate(queryset, self.request, ordering)
+
+    def sync_page_of(
+        self, cursor: SyncCursor, changes: QuerySet[Change], objects: QuerySet[Any], *, key: str = "pk"
+    ) -> list[Any]:
+        """The rows of one sync page from `cursor` over `changes`; the paginator answers
+        them with their tombstones and the next cursor. A pruned cursor is a 410."""
+        try:
+            page = sync_page(
+                workspace=self.workspace,
+                cursor=cursor,
+                changes=changes,
+                objects=objects,
+                size=page_size_of(self.request),
+                key=key,
+            )
+        except FeedExpired as exc:
+            raise Resync() from exc
+        self.paginator.sync, self.paginator.request = page, self.request
+        return page.rows
 
     def sync_cursor(self) -> SyncCursor | None:
         """The position a sync pull starts from: its `?cursor=`, or `?updated_since=`

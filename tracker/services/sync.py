@@ -13,10 +13,10 @@ from django.db import transaction
 
 from tracker.models import BacklogItem, Customer, Feedback, Project, Workspace
 from tracker.services.backlog import EDITABLE_FIELDS, Update, items_write, lock_project
-from tracker.services.customers import CustomerUpdate, Identity, customers_resolve, customers_write, lock_workspace
+from tracker.services.customers import CustomerUpdate, customers_write, lock_workspace
 from tracker.services.errors import BatchInvalid, StaleVersion, ValidationError
 from tracker.services.feedback import EDITABLE_FIELDS as FEEDBACK_FIELDS
-from tracker.services.feedback import FeedbackUpdate, feedback_write
+from tracker.services.feedback import NAMED_CUSTOMER_FIELDS, FeedbackUpdate, feedback_write
 
 MAX_BATCH = 1000
 Outcome = Literal["created", "updated", "unchanged"]
@@ -176,8 +176,7 @@ def feedback_upsert_bulk(
     for index, entry in enumerate(entries):
         if entry is None or index in errors:
             continue
-        entry = _with_identity(entry)
-        unknown = set(entry) - FEEDBACK_FIELDS - {"identity"}
+        unknown = set(entry) - FEEDBACK_FIELDS - NAMED_CUSTOMER_FIELDS
         if unknown:
             errors.setdefault(index, {}).update({n: ["Unknown or read-only field."] for n in unknown})
             continue
@@ -192,30 +191,8 @@ def feedback_upsert_bulk(
         else:
             fields = {k: v for k, v in entry.items() if k not in ("source", "external_id")}
             updates.append(FeedbackUpdate(index, current.pk, fields, expected_version))
-    # An update that names its customer by e-mail or name: the same resolution as a create's.
-    named = [u for u in updates if "identity" in u.fields]
-    for update, customer in zip(
-        named,
-        customers_resolve(workspace=workspace, identities=[u.fields.pop("identity") for u in named]),
-        strict=True,
-    ):
-        if customer is not None:
-            update.fields["customer"] = customer
     written = feedback_write(workspace=workspace, actor=actor, creates=creates, updates=updates, errors=errors)
     return [Upserted(outcome, obj) for _, obj, outcome in written]  # type: ignore[arg-type]
-
-
-def _with_identity(entry: dict[str, Any]) -> dict[str, Any]:
-    """`customer_email` / `customer_name` become an Identity for services.customers to
-    resolve, unless the entry names its customer."""
-    if "customer_email" not in entry and "customer_name" not in entry:
-        return entry
-    entry = dict(entry)
-    email, name = entry.pop("customer_email", ""), entry.pop("customer_name", "")
-    if entry.get("customer") is None and (email or name):
-        entry.pop("customer", None)
-        entry["identity"] = Identity(email=email or "", name=name or "").cleaned()
-    return entry
 
 
 @transaction.atomic

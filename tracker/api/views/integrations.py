@@ -14,8 +14,6 @@ from rest_framework.response import Response
 
 from tracker.access import Action
 from tracker.api.base import ApiView
-from tracker.api.exceptions import Resync
-from tracker.api.pagination import page_size_of
 from tracker.api.serializers.feedback import LinkByExternalSerializer, LinkFeedSerializer, LinkSerializer
 from tracker.api.serializers.workspace import (
     TokenCreatedSerializer,
@@ -34,8 +32,6 @@ from tracker.api.views.common import (
     UPDATED_SINCE,
     WRITE_ERRORS,
 )
-from tracker.feed.read import FeedExpired
-from tracker.feed.sync import sync_page
 from tracker.models import ApiToken, BacklogItem, Change, ChangeKind, Feedback, FeedbackLink, Webhook
 from tracker.services.feedback import feedback_link
 from tracker.services.integrations import webhook_create, webhook_delete, webhook_update
@@ -266,14 +262,8 @@ class LinkFeedView(ApiView):
         if cursor is None:
             rows = self.paginator.paginate(links, request, ("updated_at", "id"))
             return self.paginator.get_paginated_response([self._live(link) for link in rows])
-        try:
-            page = sync_page(
-                workspace=self.workspace, cursor=cursor, changes=changes, objects=links, size=page_size_of(request)
-            )
-        except FeedExpired as exc:
-            raise Resync() from exc
-        self.paginator.sync, self.paginator.request = page, request
-        return self.paginator.get_paginated_response([self._live(link) for link in page.rows])
+        rows = self.sync_page_of(cursor, changes, links)
+        return self.paginator.get_paginated_response([self._live(link) for link in rows])
 
     @staticmethod
     def _live(link: FeedbackLink) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from .rules import CHANNELS, EDITABLE_FIELDS, SCORE_RANGES, validate_feedback_fi
 from .single import feedback_create, feedback_create_item, feedback_update
 from .triage import feedback_accept, feedback_dismiss, feedback_mark_duplicate, feedback_reopen
 from .write import (
+    NAMED_CUSTOMER_FIELDS,
     FeedbackUpdate,
     feedback_delete,
     feedback_mark_notified,
@@ -21,6 +22,7 @@ __all__ = [
     "CHANNELS",
     "EDITABLE_FIELDS",
     "MAX_QUOTE",
+    "NAMED_CUSTOMER_FIELDS",
     "SCORE_RANGES",
     "FeedbackUpdate",
     "feedback_accept",

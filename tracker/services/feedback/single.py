@@ -8,7 +8,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from tracker.models import BacklogItem, Channel, Customer, Feedback, ItemKind, Project, Workspace
-from tracker.services.customers import Identity
 from tracker.services.errors import BatchInvalid, ValidationError
 
 from .links import feedback_link
@@ -36,8 +35,8 @@ def feedback_create(
     entry: dict[str, Any] = {"body": body, "channel": channel, "received_at": received_at, **fields}
     if customer is not None:
         entry["customer"] = customer
-    elif customer_email or customer_name:
-        entry["identity"] = Identity(email=customer_email, name=customer_name)
+    else:
+        entry.update(customer_email=customer_email, customer_name=customer_name)
     try:
         ((_, feedback, _),) = feedback_write(workspace=workspace, actor=actor, creates=[(0, entry)])
     except BatchInvalid as exc:

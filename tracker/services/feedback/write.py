@@ -13,7 +13,7 @@ Locks: when a change can move the impact of linked items, their projects and ite
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -38,7 +38,7 @@ from tracker.models import (
     Workspace,
 )
 from tracker.services.bulk import bulk_set, rows_insert
-from tracker.services.customers import customers_resolve, lock_workspace
+from tracker.services.customers import Identity, customers_resolve, lock_workspace
 from tracker.services.errors import BatchInvalid, StaleVersion, ValidationError, messages_of
 from tracker.services.history import history_entries
 
@@ -48,6 +48,23 @@ from .rules import EDITABLE_FIELDS, validate_feedback_fields
 INTERNAL_FIELDS = frozenset({"triage", "duplicate_of", "loop_state", "addressed_at", "notified_at"})
 UNRECORDED = frozenset({"loop_state", "addressed_at", "notified_at"})
 TRIAGE_STATES = frozenset(TriageState.values)
+
+
+# A door may name the customer by e-mail and name instead of by id: the core resolves it
+# (services.customers, the one rule), on creates and updates alike.
+NAMED_CUSTOMER_FIELDS = frozenset({"customer_email", "customer_name"})
+
+
+def _named_customer(fields: dict[str, Any]) -> dict[str, Any]:
+    """`customer_email` / `customer_name` as an Identity, unless the entry names its customer."""
+    if not NAMED_CUSTOMER_FIELDS & fields.keys():
+        return fields
+    fields = dict(fields)
+    email, name = fields.pop("customer_email", "") or "", fields.pop("customer_name", "") or ""
+    if fields.get("customer") is None and (email or name):
+        fields.pop("customer", None)
+        fields["identity"] = Identity(email=email, name=name)
+    return fields
 
 
 @dataclass
@@ -124,7 +141,7 @@ def feedback_write(
 ) -> list[Outcome]:
     """Create and change feedback of one workspace, all or nothing: [(index, feedback, outcome)].
 
-    A create may name its `customer`, or carry an `identity` (services.customers.Identity)
+    An entry may name its `customer`, or `customer_email` / `customer_name`
     from which the customer is found or created. Every entry is validated before anything is
     written; bad entries raise BatchInvalid by index, a stale version StaleVersion.
     `errors` are the door's findings about other entries: these are checked all the same,
@@ -132,6 +149,14 @@ def feedback_write(
     """
     at = at or timezone.now()
     errors = {index: dict(fields) for index, fields in (errors or {}).items()}
+    creates = [(index, _named_customer(fields)) for index, fields in creates]
+    updates = [replace(u, fields=_named_customer(u.fields)) for u in updates]
+    named = [u for u in updates if "identity" in u.fields]
+    if named:
+        identities = [u.fields.pop("identity").cleaned() for u in named]
+        for update, customer in zip(named, customers_resolve(workspace=workspace, identities=identities), strict=True):
+            if customer is not None:
+                update.fields["customer"] = customer
     planned: list[tuple[int, dict[str, Any]]] = []
     for index, fields in creates:
         try:
