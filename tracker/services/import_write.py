@@ -11,7 +11,7 @@ from typing import Any
 
 from tracker.models import BacklogItem, Feedback, ImportJob
 from tracker.services.backlog import Update, items_write, lock_project
-from tracker.services.customers import Identity, customers_resolve
+from tracker.services.customers import Identity
 from tracker.services.errors import BatchInvalid
 from tracker.services.feedback import FeedbackUpdate, feedback_write
 
@@ -80,24 +80,20 @@ def write_feedback(job: ImportJob, rows: Rows) -> Result:
         .order_by()
     }
     ordered = [*by_ext.values(), *plain]
-    updating = [(line, row) for line, row in ordered if row["external_id"] in existing]
-    # The customers of the rows that update existing feedback (the core resolves the new ones).
-    known = customers_resolve(workspace=job.workspace, identities=[_identity(job, row) for _, row in updating])
-    customer_of = {row["external_id"]: customer for (_, row), customer in zip(updating, known, strict=True)}
     entries: list[tuple[str, int, dict[str, Any]]] = []
     for line, row in ordered:
         fields = {k: row[k] for k in FEEDBACK_FIELDS}
         if row["received_at"]:
             fields["received_at"] = row["received_at"]
+        identity = _identity(job, row)
+        if identity is not None:
+            fields["identity"] = identity  # the core finds or creates the customer
         current = existing.get(row["external_id"]) if row["external_id"] else None
         if current is None:
-            fields["identity"] = _identity(job, row)
             if row["external_id"]:
                 fields.update(source=job.source, external_id=row["external_id"])
             entries.append(("create", line, fields))
         else:
-            if customer_of.get(row["external_id"]) is not None:
-                fields["customer"] = customer_of[row["external_id"]]
             entries.append(("update", line, fields))
 
     def write(excluded: set[int]) -> list[Any]:

@@ -151,6 +151,7 @@ def feedback_write(
     errors = {index: dict(fields) for index, fields in (errors or {}).items()}
     creates = [(index, _named_customer(fields)) for index, fields in creates]
     updates = [replace(u, fields=_named_customer(u.fields)) for u in updates]
+    # Updates naming their customer (by e-mail, name or an import's Identity): resolved in one go.
     named = [u for u in updates if "identity" in u.fields]
     if named:
         identities = [u.fields.pop("identity").cleaned() for u in named]
