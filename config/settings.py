@@ -211,6 +211,9 @@ FEED_TASK_MAX_PASSES = env_int("FEED_TASK_MAX_PASSES", 20)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 512 * 1024 * 1024)
 IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", 2000)
 IMPORT_MAX_REPORTED_ERRORS = 200
+# Without a broker (the embedded default) an upload answers at once and its import runs in
+# a thread of the web process, so the job page shows progress; tests run it inline.
+IMPORT_THREAD_WHEN_EAGER = env_bool("IMPORT_THREAD_WHEN_EAGER", True)
 # Webhooks: each attempt times out, failures retry with backoff, then the delivery fails.
 WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)

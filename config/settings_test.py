@@ -11,3 +11,4 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 # Lockout is tested explicitly with override_settings(AXES_ENABLED=True).
 AXES_ENABLED = False
+IMPORT_THREAD_WHEN_EAGER = False

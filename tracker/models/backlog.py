@@ -95,6 +95,10 @@ class BacklogItem(PublicModel):
         related_name="children",
         limit_choices_to={"kind": ItemKind.EPIC},
     )
+    # A sub-task's parent (any kind but an epic; epics group through `epic`).
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="subtasks"
+    )
     sprint = models.ForeignKey("tracker.Sprint", on_delete=models.SET_NULL, null=True, blank=True, related_name="items")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -102,6 +106,8 @@ class BacklogItem(PublicModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # An assignee named by an imported file who is not a member of the workspace (shown as text).
+    imported_assignee = models.CharField(max_length=200, blank=True)
     labels = models.ManyToManyField(Label, blank=True, related_name="items")
     objectives = models.ManyToManyField(Objective, blank=True, related_name="items")
     source = models.CharField(max_length=40, blank=True)
@@ -169,6 +175,8 @@ class BacklogItem(PublicModel):
 class Comment(PublicModel):
     item = models.ForeignKey(BacklogItem, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    # The author named by an imported file when no member matches.
+    author_name = models.CharField(max_length=200, blank=True)
     body = models.TextField()
 
     class Meta:

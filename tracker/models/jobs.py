@@ -58,9 +58,16 @@ class ImportFormat(models.TextChoices):
     JSONL = "jsonl", "JSON Lines"
     JIRA_CSV = "jira_csv", "Jira CSV export"
     GITHUB_JSON = "github_json", "GitHub issues JSON"
+    JIRA_JSON = "jira_json", "Jira JSON (REST search)"
+    LINEAR_CSV = "linear_csv", "Linear CSV export"
+    TRELLO_JSON = "trello_json", "Trello board JSON"
+    GOOGLE_PLAY = "google_play", "Google Play reviews"
+    APP_STORE = "app_store", "App Store reviews"
+    TICKETS_CSV = "tickets_csv", "Support tickets CSV"
 
 
 class ImportStatus(models.TextChoices):
+    PREVIEW = "preview", "Preview"
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     DONE = "done", "Done"
@@ -80,6 +87,8 @@ class ImportJob(PublicModel):
     source = models.CharField(max_length=40, help_text="Upserts match on this source + the row's external id")
     filename = models.CharField(max_length=255)
     size = models.BigIntegerField(default=0)
+    # The text encoding the file was read in (detected when it is not UTF-8).
+    encoding = models.CharField(max_length=40, default="utf-8")
     # Header → field, decided when the file was accepted (so the worker maps the same way).
     mapping = models.JSONField(default=dict)
     status = models.CharField(max_length=8, choices=ImportStatus.choices, default=ImportStatus.QUEUED)

@@ -38,7 +38,10 @@ def _value_of(field: models.Field) -> Callable[[models.Model], Any]:
     if type(field) is models.DateTimeField:
 
         def aware(obj: models.Model) -> Any:
-            value = field.pre_save(obj, True)  # auto_now(_add) fields take the time here
+            # auto_now(_add) fields take the time here, except a creation time that is set
+            # already (an import carrying the real one).
+            given = getattr(obj, field.attname) if field.auto_now_add else None
+            value = given if given is not None else field.pre_save(obj, True)
             if value is None or isinstance(value, datetime) and value.tzinfo is not None:
                 return value
             return field.get_db_prep_save(value, connection)
@@ -62,7 +65,7 @@ def rows_insert(model: type[M], objs: Sequence[M]) -> Sequence[M]:
     if not objs:
         return objs
     if connection.vendor != "postgresql":
-        return model.objects.bulk_create(objs, batch_size=1000)
+        return _bulk_create_keeping_creation_times(model, objs)
     pk = model._meta.pk
     # A database-assigned key (an auto field left empty) is left to the database; the
     # objects then come back without it.
@@ -80,6 +83,26 @@ def rows_insert(model: type[M], objs: Sequence[M]) -> Sequence[M]:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objs
+
+
+def _bulk_create_keeping_creation_times(model: type[M], objs: Sequence[M]) -> Sequence[M]:
+    """bulk_create, whose auto_now_add fields overwrite a creation time set already; put
+    those back (SQLite, the embedded default: one more UPDATE where a time was given)."""
+    stamped = [f for f in model._meta.concrete_fields if getattr(f, "auto_now_add", False)]
+    given = [(obj, {f.attname: getattr(obj, f.attname) for f in stamped}) for obj in objs]
+    created = model.objects.bulk_create(objs, batch_size=1000)
+    fixed = []
+    for obj, values in given:
+        changed = False
+        for name, value in values.items():
+            if value is not None and getattr(obj, name) != value:
+                setattr(obj, name, value)
+                changed = True
+        if changed:
+            fixed.append(obj)
+    if fixed and model._meta.pk is not None and all(o.pk is not None for o in fixed):
+        model.objects.bulk_update(fixed, [f.attname for f in stamped], batch_size=1000)
+    return created
 
 
 def bulk_set(model: Any, objs: Sequence[Any], fields: Sequence[str]) -> None:

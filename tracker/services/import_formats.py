@@ -1,7 +1,12 @@
-"""Reading import files: format detection, header aliases, and streaming record readers.
+"""Reading import files: encodings, format detection and streaming record readers.
 
 Everything here reads from a binary stream in bounded pieces, so a file of a million rows
-is read with constant memory.
+is read with constant memory (the whole-object formats, a Jira search result or a Trello
+board, are read at once up to OBJECT_MAX_BYTES).
+
+A record the importer cannot use is reported with its line; a file that is broken as a
+whole (cut off, malformed JSON, bytes that are not text in its encoding) raises FileBroken
+with the line and byte where it broke, and the import then writes nothing.
 """
 
 import codecs
@@ -9,184 +14,378 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import IO, Any
+
+import charset_normalizer
 
 from tracker.models import ImportFormat, ImportKind
 from tracker.services.errors import ValidationError
 
 HEAD_BYTES = 1024 * 1024
+OBJECT_MAX_BYTES = 200 * 1024 * 1024
 csv.field_size_limit(16 * 1024 * 1024)
 
-# Field → header aliases in order of preference (headers are compared lower-cased, with
-# spaces, dashes and dots as underscores).
-FEEDBACK_ALIASES: dict[str, tuple[str, ...]] = {
-    "body": ("body", "text", "comment", "comments", "review", "feedback", "message", "content", "verbatim"),
-    "title": ("title", "subject", "summary", "headline"),
-    "email": ("email", "e_mail", "customer_email", "email_address", "mail"),
-    "customer_name": ("customer", "customer_name", "name", "author", "user_name", "username"),
-    "customer_external_id": ("customer_id", "customer_external_id", "user_id", "account_id"),
-    "nps": ("nps", "score", "nps_score"),
-    "csat": ("csat", "satisfaction", "rating", "stars"),
-    "ces": ("ces", "effort", "customer_effort"),
-    "received_at": ("received_at", "date", "created_at", "created", "timestamp", "submitted_at", "time"),
-    "channel": ("channel",),
-    "external_id": ("external_id", "review_id", "reviewid", "ticket_id", "id", "uuid"),
-    "tags": ("tags", "label", "labels", "categories", "category"),
-}
-BACKLOG_ALIASES: dict[str, tuple[str, ...]] = {
-    "external_id": ("issue_key", "issuekey", "key", "number", "external_id", "id"),
-    "title": ("summary", "title"),
-    "description": ("description", "body"),
-    "estimate": (
-        "story_points",
-        "storypoint",
-        "storypoints",
-        "story_point",
-        "custom_field_(story_points)",
-        "estimate",
-        "points",
-    ),
-    "status": ("status", "state"),
-    "state_reason": ("state_reason",),
-    "kind": ("issue_type", "issuetype", "type", "kind"),
-    "sprint": ("sprint",),
-    "created": ("created", "created_at"),
-    "labels": ("labels",),
-    "pull_request": ("pull_request",),
-}
-REQUIRED = {ImportKind.FEEDBACK: "body", ImportKind.BACKLOG: "title"}
+CSV_FORMATS = frozenset({ImportFormat.CSV, ImportFormat.JIRA_CSV, ImportFormat.LINEAR_CSV, ImportFormat.TICKETS_CSV})
+OBJECT_FORMATS = frozenset({ImportFormat.JIRA_JSON, ImportFormat.TRELLO_JSON})
 
 
 class RowError(Exception):
     """A record that cannot be imported; the message is the reason shown in the report."""
 
 
+class FileBroken(Exception):
+    """The file cannot be read to its end; nothing of it may be written."""
+
+    def __init__(self, reason: str, *, line: int | None = None, byte: int | None = None) -> None:
+        self.reason = reason
+        self.line = line
+        self.byte = byte
+        where = ", ".join(
+            part for part in (f"line {line}" if line else "", f"byte {byte:,}" if byte is not None else "") if part
+        )
+        super().__init__(f"{reason} (at {where})" if where else reason)
+
+
 def normalize_header(name: Any) -> str:
     return re.sub(r"[\s\-.]+", "_", str(name).strip().lower())
 
 
-def column_mapping(kind: str, headers: list[str]) -> dict[str, str]:
-    """{field: original header}; each header used once, the most specific alias winning."""
-    aliases = FEEDBACK_ALIASES if kind == ImportKind.FEEDBACK else BACKLOG_ALIASES
-    by_norm = {}
-    for header in headers:
-        by_norm.setdefault(normalize_header(header), header)
-    used: set[str] = set()
-    mapping = {}
-    for field, names in aliases.items():
-        for alias in names:
-            header = by_norm.get(alias)
-            if header is not None and header not in used:
-                mapping[field] = header
-                used.add(header)
-                break
-    required = REQUIRED[ImportKind(kind)]
-    if required not in mapping:
-        found = ", ".join(str(h) for h in headers[:20]) or "none"
-        wanted = ", ".join(aliases[required][:6])
-        raise ValidationError(
-            {"file": f"No usable columns: a {required} column is needed (one of {wanted}); found {found}."}
-        )
-    return mapping
+# --- Encodings -----------------------------------------------------------------------------
+
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
-def _decode_head(head: bytes) -> str:
+def detect_encoding(head: bytes) -> str:
+    """The file's text encoding: UTF-8 (with or without BOM) or UTF-16 by their marks, else
+    what charset-normalizer finds most likely (Excel on Windows saves cp1252 and friends)."""
+    for bom, name in BOMS:
+        if head.startswith(bom):
+            return name
+    if len(head) >= 4 and head[1:4:2] == b"\x00\x00" and head[0] and head[2]:
+        return "utf-16-le"  # UTF-16 without a mark: every other byte of ASCII text is zero
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
     if b"\x00" in head[:8192]:
         raise ValidationError({"file": "This is not a CSV or JSON file (it looks binary)."})
-    try:
-        return codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
-    except UnicodeDecodeError as exc:
-        raise ValidationError({"file": "The file must be UTF-8 text (CSV or JSON)."}) from exc
+    sample = head[:200_000]
+    best = charset_normalizer.from_bytes(sample).best()
+    if best is None:
+        raise ValidationError({"file": "The file is not text in any encoding Loopwise recognises."})
+    name = codecs.lookup(best.encoding).name
+    # Single-byte Western guesses that read the sample the same as Windows-1252 (what Excel
+    # writes on most Windows machines) are taken as Windows-1252.
+    if name != "cp1252" and best.encoding.startswith(("cp125", "latin", "iso8859")):
+        try:
+            if sample.decode("cp1252") == sample.decode(name):
+                return "cp1252"
+        except UnicodeDecodeError:
+            pass
+    return name
 
 
-def detect(kind: str, head: bytes, filename: str = "") -> tuple[str, dict[str, str], str]:
-    """(format, mapping, delimiter) from the first bytes of an upload; ValidationError when
-    the file is empty, not CSV/JSON, or has no usable columns."""
-    text = _decode_head(head).lstrip()
+def decode_head(head: bytes, encoding: str) -> str:
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
+    return text.lstrip("\ufeff")
+
+
+# --- Detection -----------------------------------------------------------------------------
+
+
+@dataclass
+class Detected:
+    format: str
+    encoding: str
+    container: str = "csv"  # csv, array (one or more JSON arrays), jsonl, object (whole documents)
+    delimiter: str = ""
+    headers: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+
+
+def detect(kind: str, head: bytes, filename: str = "") -> Detected:
+    """The file's format from its first bytes; ValidationError when it is empty, binary or
+    neither CSV nor JSON. Which columns map to which field is the sources' business
+    (import_backlog, import_feedback)."""
+    if not head.strip():
+        raise ValidationError({"file": "The file is empty."})
+    encoding = detect_encoding(head)
+    text = decode_head(head, encoding).lstrip()
     if not text:
         raise ValidationError({"file": "The file is empty."})
+    backlog = kind == ImportKind.BACKLOG
     if text[0] == "[":
         first = next(iter_json_array(io.StringIO(text), partial=True), None)
         if first is None:
             raise ValidationError({"file": "The JSON array holds no records."})
         if not isinstance(first, dict):
             raise ValidationError({"file": "The JSON array must hold objects (one per record)."})
-        mapping = column_mapping(kind, list(first))
-        is_github = kind == ImportKind.BACKLOG and "number" in first and ("html_url" in first or "state" in first)
-        return (ImportFormat.GITHUB_JSON if is_github else ImportFormat.JSON), mapping, ""
+        keys = list(first)
+        if backlog and "number" in first and ("html_url" in first or "state" in first):
+            return Detected(ImportFormat.GITHUB_JSON, encoding, "array", keys=keys)
+        if backlog and "key" in first and isinstance(first.get("fields"), dict):
+            return Detected(ImportFormat.JIRA_JSON, encoding, "array", keys=keys)
+        return Detected(ImportFormat.JSON if backlog else _feedback_json_format(first), encoding, "array", keys=keys)
     if text[0] == "{":
-        line = text.split("\n", 1)[0]
         try:
-            first = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(
-                {"file": "A JSON file must be an array of objects or JSON Lines (one object per line)."}
-            ) from exc
-        if not isinstance(first, dict):
-            raise ValidationError({"file": "Each JSON line must be an object."})
-        return ImportFormat.JSONL, column_mapping(kind, list(first)), ""
+            first = json.loads(text.split("\n", 1)[0])
+        except json.JSONDecodeError:
+            first = None
+        keys = list(first) if isinstance(first, dict) else []
+        if backlog and ("issues" in keys or re.search(r'"issues"\s*:\s*\[', text[:200_000])):
+            return Detected(ImportFormat.JIRA_JSON, encoding, "object", keys=keys)
+        if backlog and ({"cards", "lists"} <= set(keys) or re.search(r'"cards"\s*:\s*\[', text[:200_000])):
+            return Detected(ImportFormat.TRELLO_JSON, encoding, "object", keys=keys)
+        if isinstance(first, dict):
+            fmt = ImportFormat.JSON if backlog else _feedback_json_format(first)
+            return Detected(ImportFormat.JSONL if fmt == ImportFormat.JSON else fmt, encoding, "jsonl", keys=keys)
+        raise ValidationError(
+            {"file": "A JSON file must be an array of objects, JSON Lines, a Jira search result or a Trello board."}
+        )
     header_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=header_line.count)
     if header_line.count(delimiter) == 0 and not filename.lower().endswith(".csv"):
         raise ValidationError({"file": "This is neither CSV (a header row with columns) nor JSON."})
-    headers = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
-    mapping = column_mapping(kind, [h for h in headers if h.strip()])
-    is_jira = (
-        kind == ImportKind.BACKLOG and "external_id" in mapping and "issue" in normalize_header(mapping["external_id"])
-    )
-    return (ImportFormat.JIRA_CSV if is_jira else ImportFormat.CSV), mapping, delimiter
+    headers = [h.strip() for h in next(csv.reader(io.StringIO(text), delimiter=delimiter), [])]
+    return Detected(_csv_format(kind, headers), encoding, "csv", delimiter, headers=headers)
+
+
+def _csv_format(kind: str, headers: list[str]) -> str:
+    names = {normalize_header(h) for h in headers}
+    if kind == ImportKind.BACKLOG:
+        if ("issue_key" in names or "issuekey" in names) and "summary" in names:
+            return ImportFormat.JIRA_CSV
+        if {"id", "title", "team"} <= names and ({"cycle_name", "cycle_number"} & names or "creator" in names):
+            return ImportFormat.LINEAR_CSV
+        return ImportFormat.CSV
+    if {"star_rating", "review_text"} <= names or {"review_submit_date_and_time", "star_rating"} <= names:
+        return ImportFormat.GOOGLE_PLAY
+    if ("requester" in names or "requester_email" in names) and ("subject" in names or "description" in names):
+        return ImportFormat.TICKETS_CSV
+    return ImportFormat.CSV
+
+
+def _feedback_json_format(first: dict[str, Any]) -> str:
+    keys = {normalize_header(k) for k in first}
+    if "reviewid" in keys and "score" in keys and "content" in keys:
+        return ImportFormat.GOOGLE_PLAY  # google-play-scraper
+    if {"rating", "review"} <= keys or {"rating", "title", "username"} <= keys:
+        return ImportFormat.APP_STORE  # app-store-scraper, App Store Connect
+    return ImportFormat.JSON
 
 
 # --- Streaming readers ---------------------------------------------------------------------
 
 
-def text_stream(raw: IO[bytes]) -> io.TextIOWrapper:
-    return io.TextIOWrapper(io.BufferedReader(raw, buffer_size=256 * 1024), encoding="utf-8-sig", newline="")
+class CountingReader(io.RawIOBase):
+    """Counts the bytes read from a binary stream (for the byte offsets in error reports)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        data = self.raw.read(len(target))
+        if not data:
+            return 0
+        n = len(data)
+        target[:n] = data
+        self.count += n
+        return n
 
 
-def iter_json_array(stream: IO[str], *, partial: bool = False) -> Iterator[Any]:
+def text_stream(raw: IO[bytes], encoding: str = "utf-8") -> io.TextIOWrapper:
+    if encoding in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"  # tolerate a mark even where the head had none
+    return io.TextIOWrapper(io.BufferedReader(raw, buffer_size=256 * 1024), encoding=encoding, newline="")
+
+
+class _Lines:
+    """Lines of a text stream with the byte offset of the current one (for error reports)."""
+
+    def __init__(self, stream: IO[str], encoding: str) -> None:
+        self.stream = stream
+        self.encoding = "utf-16-le" if encoding.startswith("utf-16") else encoding
+        self.byte = 0
+        self.next_byte = 0
+        self.line_no = 0
+        self.ended_with_newline = True
+        self.ascii = True
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        try:
+            line = self.stream.readline()
+        except UnicodeDecodeError as exc:
+            raise FileBroken(
+                f"The file is not valid {self.encoding} text", line=self.line_no + 1, byte=self.next_byte
+            ) from exc
+        if not line:
+            raise StopIteration
+        self.line_no += 1
+        self.byte = self.next_byte
+        self.next_byte += (
+            len(line)
+            if line.isascii() and self.encoding not in ("utf-16-le",)
+            else len(line.encode(self.encoding, errors="replace"))
+        )
+        self.ended_with_newline = line.endswith(("\n", "\r"))
+        return line
+
+
+Record = tuple[int, dict[str, Any] | None, str]  # (line, record or None, error reason)
+
+
+def iter_csv(raw: IO[bytes], *, encoding: str, delimiter: str, strict_width: bool) -> Iterator[Record]:
+    """Records of a CSV file as {header: value}; a header that repeats (Jira's Labels,
+    Sprint, Comment …) maps to the list of its non-empty values. A file that ends inside a
+    quoted field, or whose last row is cut short, is broken (FileBroken)."""
+    lines = _Lines(text_stream(raw, encoding), encoding)
+    reader = csv.reader(lines, delimiter=delimiter or ",", strict=True)
+    try:
+        headers = [h.strip() for h in next(reader, [])]
+    except csv.Error as exc:
+        raise FileBroken(f"The header row is unreadable: {exc}", line=1, byte=0) from exc
+    positions: dict[str, list[int]] = {}
+    for index, header in enumerate(headers):
+        if header:
+            positions.setdefault(header, []).append(index)
+    single = {h: p[0] for h, p in positions.items() if len(p) == 1}
+    repeated = {h: p for h, p in positions.items() if len(p) > 1}
+    width = len(headers)
+    last = reader.line_num
+    pending: Record | None = None
+    while True:
+        start_byte = lines.next_byte
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise FileBroken(
+                    "The file ends inside a quoted field: it was cut off", line=last + 1, byte=start_byte
+                ) from exc
+            if pending:
+                yield pending
+                pending = None
+            yield last + 1, None, f"Unreadable CSV: {exc}"
+            last = reader.line_num
+            continue
+        line = last + 1
+        last = reader.line_num
+        if pending:
+            yield pending
+            pending = None
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > width:
+            yield line, None, f"{len(row)} columns where the header has {width}"
+            continue
+        record: dict[str, Any] = {h: row[i] if i < len(row) else "" for h, i in single.items()}
+        for header, indexes in repeated.items():
+            record[header] = [row[i] for i in indexes if i < len(row) and row[i].strip()]
+        if len(row) < width:
+            # A short row is fine in a hand-made CSV, but the last row of a file cut off in
+            # the middle is short too: hold it until we know whether more follows.
+            pending = (line, record, f"short:{len(row)}:{start_byte}")
+            continue
+        yield line, record, ""
+    if pending:
+        line, record, marker = pending
+        _, cells, byte = marker.split(":")
+        if strict_width or not lines.ended_with_newline:
+            raise FileBroken(
+                f"The last row has {cells} of {width} columns: the file was cut off", line=line, byte=int(byte)
+            )
+        yield line, record, ""
+
+
+def iter_json_array(stream: IO[str], *, partial: bool = False, encoding: str = "utf-8") -> Iterator[Any]:
     """The elements of a top-level JSON array, one at a time, reading 64 KiB at a time.
 
-    A malformed element ends the stream with RowError (the rest cannot be re-synchronised).
-    `partial` stops quietly at the end of a truncated buffer (for detection on a file's head).
+    Arrays written one after another (`gh api --paginate` prints `[...][...]`) are read as
+    one. A malformed or unfinished array raises FileBroken with the line and byte where it
+    broke. `partial` stops quietly at the end of a cut buffer (detection reads only a head).
     """
     decoder = json.JSONDecoder()
     buf = ""
     pos = 0
     eof = False
-    started = False
+    depth_started = False  # inside an array
+    consumed_bytes = 0
+    consumed_lines = 1
+    byte_encoding = "utf-16-le" if encoding.startswith("utf-16") else encoding
+
+    def drop() -> None:
+        nonlocal buf, pos, consumed_bytes, consumed_lines
+        gone = buf[:pos]
+        consumed_bytes += len(gone.encode(byte_encoding, errors="replace"))
+        consumed_lines += gone.count("\n")
+        buf = buf[pos:]
+        pos = 0
 
     def fill() -> bool:
-        nonlocal buf, pos, eof
-        chunk = stream.read(65536)
+        nonlocal buf, eof
+        try:
+            chunk = stream.read(65536)
+        except UnicodeDecodeError as exc:
+            where()
+            raise FileBroken(
+                f"The file is not valid {encoding} text", line=consumed_lines, byte=consumed_bytes
+            ) from exc
         if not chunk:
             eof = True
             return False
-        buf = buf[pos:] + chunk
-        pos = 0
+        drop()
+        buf += chunk
         return True
 
+    def where() -> tuple[int, int]:
+        drop()
+        return consumed_lines, consumed_bytes
+
+    def broken(reason: str) -> FileBroken:
+        line, byte = where()
+        return FileBroken(reason, line=line, byte=byte)
+
     fill()
+    seen_array = False
     while True:
-        while pos < len(buf) and buf[pos] in " \t\r\n,":
-            if buf[pos] == "," and not started:
-                raise RowError("The file is not a JSON array.")
+        while pos < len(buf) and buf[pos] in " \t\r\n\ufeff" + ("," if depth_started else ""):
             pos += 1
         if pos >= len(buf):
             if eof or not fill():
                 if partial:
                     return
-                raise RowError("The JSON array is not closed with ].")
+                if depth_started:
+                    raise broken("The JSON array is not closed with ]: the file was cut off")
+                if not seen_array:
+                    raise broken("The file is not a JSON array")
+                return
             continue
-        if not started:
+        if not depth_started:
             if buf[pos] != "[":
-                raise RowError("The file is not a JSON array.")
-            started = True
+                if partial:
+                    return
+                raise broken("Unexpected text after the JSON array" if seen_array else "The file is not a JSON array")
+            depth_started = True
+            seen_array = True
             pos += 1
             continue
         if buf[pos] == "]":
-            return
+            depth_started = False
+            pos += 1
+            continue
         try:
             value, end = decoder.raw_decode(buf, pos)
         except json.JSONDecodeError as exc:
@@ -194,94 +393,75 @@ def iter_json_array(stream: IO[str], *, partial: bool = False) -> Iterator[Any]:
                 continue
             if partial:
                 return
-            raise RowError(f"Malformed JSON: {exc.msg}; the rest of the file was not read.") from exc
+            pos = exc.pos
+            raise broken(f"Malformed JSON ({exc.msg}): the file was cut off or damaged") from exc
         if end >= len(buf) and not eof and not isinstance(value, dict | list):
             fill()  # a bare number could continue in the next chunk: decode it again
             continue
         yield value
         pos = end
         if pos > 1 << 20:
-            buf = buf[pos:]
-            pos = 0
+            drop()
 
 
-Record = tuple[int, dict[str, Any] | None, str]  # (line, record or None, error reason)
-
-
-def records(fmt: str, raw: IO[bytes], delimiter: str = ",") -> Iterator[Record]:
-    """(line or record number, the record as {header: value}, error) for every record."""
-    stream = text_stream(raw)
-    if fmt in (ImportFormat.CSV, ImportFormat.JIRA_CSV):
-        reader = csv.reader(stream, delimiter=delimiter or ",")
-        headers = next(reader, [])
-        seen: dict[str, int] = {}
-        for index, header in enumerate(headers):
-            seen.setdefault(header, index)  # Jira repeats some headers; the first one counts
-        last = reader.line_num
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield last + 1, None, f"Unreadable CSV: {exc}"
-                last = reader.line_num
-                continue
-            line = last + 1
-            last = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) > len(headers):
-                yield line, None, f"{len(row)} columns where the header has {len(headers)}"
-                continue
-            yield line, {h: row[i] if i < len(row) else "" for h, i in seen.items()}, ""
-    elif fmt == ImportFormat.JSONL:
-        for line_no, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield line_no, None, f"Malformed JSON: {exc.msg}"
-                continue
-            if not isinstance(value, dict):
-                yield line_no, None, "Each line must be a JSON object"
-                continue
-            yield line_no, value, ""
-    else:
-        number = 0
+def load_object(raw: IO[bytes], encoding: str) -> Any:
+    """A whole JSON document (Jira search results, a Trello board)."""
+    data = raw.read(OBJECT_MAX_BYTES + 1)
+    if len(data) > OBJECT_MAX_BYTES:
+        raise FileBroken(f"A JSON document of this kind is read whole; keep it under {OBJECT_MAX_BYTES >> 20} MB")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise FileBroken(f"The file is not valid {encoding} text", byte=exc.start) from exc
+    text = text.lstrip("\ufeff")
+    decoder = json.JSONDecoder()
+    documents = []
+    pos = 0
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n":
+            pos += 1
+        if pos >= len(text):
+            break
         try:
-            for value in iter_json_array(stream):
-                number += 1
-                if not isinstance(value, dict):
-                    yield number, None, "Each record must be a JSON object"
-                    continue
-                yield number, value, ""
-        except RowError as exc:
-            yield number + 1, None, str(exc)
+            value, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            byte = len(text[: exc.pos].encode(encoding, errors="replace"))
+            raise FileBroken(
+                f"Malformed JSON ({exc.msg}): the file was cut off or damaged", line=exc.lineno, byte=byte
+            ) from exc
+        documents.append(value)
+    if not documents:
+        raise FileBroken("The file holds no JSON document")
+    return documents
 
 
-def getter(mapping: dict[str, str], *, kind: str = "", fmt: str = "") -> Callable[[dict[str, Any], str], Any]:
-    """A function (record, field) → value. CSV columns are fixed by the header; JSON
-    records may each carry different keys, so there each record is looked up by alias."""
-    if fmt in (ImportFormat.JSON, ImportFormat.JSONL, ImportFormat.GITHUB_JSON):
-        aliases = FEEDBACK_ALIASES if kind == ImportKind.FEEDBACK else BACKLOG_ALIASES
+def iter_jsonl(raw: IO[bytes], *, encoding: str) -> Iterator[Record]:
+    lines = _Lines(text_stream(raw, encoding), encoding)
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if not lines.ended_with_newline:
+                raise FileBroken(
+                    f"The last line is not complete JSON ({exc.msg}): the file was cut off",
+                    line=lines.line_no,
+                    byte=lines.byte,
+                ) from exc
+            yield lines.line_no, None, f"Malformed JSON: {exc.msg}"
+            continue
+        if not isinstance(value, dict):
+            yield lines.line_no, None, "Each line must be a JSON object"
+            continue
+        yield lines.line_no, value, ""
 
-        def get_json(record: dict[str, Any], field: str) -> Any:
-            keys = {normalize_header(k): k for k in record}
-            for alias in aliases.get(field, ()):
-                if alias in keys:
-                    value = record[keys[alias]]
-                    return value.strip() if isinstance(value, str) else value
-            return None
 
-        return get_json
-
-    def get(record: dict[str, Any], field: str) -> Any:
-        header = mapping.get(field)
-        if header is None:
-            return None
-        value = record.get(header)
-        return value.strip() if isinstance(value, str) else value
-
-    return get
+def iter_array_records(raw: IO[bytes], *, encoding: str) -> Iterator[Record]:
+    number = 0
+    for value in iter_json_array(text_stream(raw, encoding), encoding=encoding):
+        number += 1
+        if not isinstance(value, dict):
+            yield number, None, "Each record must be a JSON object"
+            continue
+        yield number, value, ""

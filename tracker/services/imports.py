@@ -1,32 +1,43 @@
-"""Imports: feedback (CSV, JSON array, JSON Lines) and backlogs (Jira CSV, GitHub issues JSON).
+"""Imports: feedback (CSV, JSON, JSON Lines, app store reviews, support tickets) and
+backlogs (Jira CSV and JSON, GitHub issues, Linear CSV, Trello boards).
 
 Public API (the web and REST layers call these):
 
-    import_start(*, workspace, actor, kind, filename, data, project=None, source="") -> ImportJob
-        Check the file (CSV or JSON, size, usable columns), store it in the database in
-        chunks (so a worker on any host can read it) and queue the import on the `bulk`
-        queue after commit. Refused files raise ValidationError and write nothing.
+    import_start(*, workspace, actor, kind, filename, data, project=None, source="",
+                 preview=False, statuses=None) -> ImportJob
+        Check the file (text in a known encoding, CSV or JSON, size, usable columns), store
+        it in the database in chunks (so a worker on any host can read it) and start the
+        import after commit. With `preview`, read the whole file and stop: the job holds the
+        preview (`import_preview`) until `import_confirm` starts it. Refused files raise
+        ValidationError and write nothing.
+    import_confirm(job, *, statuses=None) -> ImportJob
+        Start a previewed import, with the user's status mapping.
     import_run(job_id) -> ImportJob
-        What the worker runs: stream the stored file, write it in batches, record progress
-        and the report. Resumable: each batch commits with its checkpoint.
+        What the worker runs: check the whole file first (a broken file writes nothing),
+        then write it in batches, record progress and the report. Resumable: each batch
+        commits with its checkpoint.
     import_status(job) -> dict
         Progress and report, JSON-ready.
 
 Upserts match on (workspace, source, external id) for feedback and (project, source,
-external id) for items, so importing a file again updates rows instead of doubling them.
-Each batch is written through the write core of its entity (services.import_write), like
-every other door: customers are found or created by the one rule of services.customers,
-and the change feed tells sync clients, webhooks and the similarity index.
+external id) for items, so importing a file again updates rows instead of doubling them
+(feedback without an id gets a natural key, import_feedback.natural_key). Each batch is
+written through the write core of its entity (services.import_write), like every other
+door: customers are found or created by the one rule of services.customers, and the change
+feed tells sync clients, webhooks and the similarity index.
 """
 
 import io
 import logging
+import re
+import threading
 from collections.abc import Iterator
 from typing import IO, Any
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from tracker.dbstats import analyze_if_free
@@ -39,22 +50,55 @@ from tracker.models import (
     ImportJob,
     ImportKind,
     ImportStatus,
+    ItemStatus,
     Project,
     Workspace,
 )
 from tracker.services.dispatch import BULK, dispatch
 from tracker.services.errors import ValidationError
-from tracker.services.import_formats import HEAD_BYTES, detect, getter, records
-from tracker.services.import_rows import RowInvalid, RowSkip, clean_feedback, clean_item
-from tracker.services.import_write import write_feedback, write_items
+from tracker.services.import_backlog import Issue, default_status, read_issue, status_key
+from tracker.services.import_feedback import clean_feedback, column_mapping, getter, required_missing
+from tracker.services.import_formats import (
+    HEAD_BYTES,
+    FileBroken,
+    Record,
+    decode_head,
+    detect,
+    iter_array_records,
+    iter_csv,
+    iter_jsonl,
+    load_object,
+)
+from tracker.services.import_rows import RowInvalid, RowSkip
+from tracker.services.import_write import BacklogContext, finish_backlog, prepare_sprints, write_feedback, write_items
 
 logger = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1024 * 1024
 DEFAULT_SOURCES = {
     ImportFormat.JIRA_CSV: "jira",
+    ImportFormat.JIRA_JSON: "jira",
     ImportFormat.GITHUB_JSON: "github",
+    ImportFormat.LINEAR_CSV: "linear",
+    ImportFormat.TRELLO_JSON: "trello",
+    ImportFormat.GOOGLE_PLAY: "google-play",
+    ImportFormat.APP_STORE: "app-store",
+    ImportFormat.TICKETS_CSV: "tickets",
 }
+STRICT_WIDTH = frozenset({ImportFormat.JIRA_CSV, ImportFormat.LINEAR_CSV, ImportFormat.TICKETS_CSV})
+PREVIEW_PROBLEMS = 20
+BACKLOG_FORMATS = frozenset(
+    {
+        ImportFormat.CSV,
+        ImportFormat.JSON,
+        ImportFormat.JSONL,
+        ImportFormat.JIRA_CSV,
+        ImportFormat.JIRA_JSON,
+        ImportFormat.GITHUB_JSON,
+        ImportFormat.LINEAR_CSV,
+        ImportFormat.TRELLO_JSON,
+    }
+)
 
 
 # --- Starting ------------------------------------------------------------------------------
@@ -69,9 +113,12 @@ def import_start(
     data: bytes | IO[bytes],
     project: Project | None = None,
     source: str = "",
+    preview: bool = False,
+    statuses: dict[str, str] | None = None,
 ) -> ImportJob:
-    """Accept an upload and queue its import. Raises ValidationError (writing nothing) when
-    the file is empty, too large, not CSV/JSON, or has no usable columns."""
+    """Accept an upload and start (or, with `preview`, preview) its import. Raises
+    ValidationError (writing nothing) when the file is empty, too large, not text, not
+    CSV/JSON, or has no usable columns."""
     if kind not in ImportKind.values:
         raise ValidationError({"kind": f"Kind must be one of {', '.join(ImportKind.values)}."})
     if kind == ImportKind.BACKLOG:
@@ -86,18 +133,39 @@ def import_start(
     if isinstance(declared, int) and declared > limit:
         raise too_large
     head = stream.read(HEAD_BYTES)
-    fmt, mapping, delimiter = detect(kind, head, filename)
-    source = (source or DEFAULT_SOURCES.get(fmt, "import")).strip()[:40]
+    found = detect(kind, head, filename)
+    columns: dict[str, str] = {}
+    if kind == ImportKind.FEEDBACK:
+        columns = column_mapping(found.format, found.headers or found.keys)
+        missing = required_missing(found.format, found.container, columns, found.headers or found.keys)
+        if missing:
+            raise ValidationError({"file": missing})
+    elif found.format not in BACKLOG_FORMATS:
+        raise ValidationError({"file": "This looks like a feedback file; import it as feedback."})
+    elif found.container == "csv" and not _has_title(found.headers):
+        found_names = ", ".join(found.headers[:20]) or "none"
+        raise ValidationError(
+            {"file": f"No usable columns: a title column is needed (Summary or Title); found {found_names}."}
+        )
+    statuses = _clean_statuses(statuses)
+    source = (source or DEFAULT_SOURCES.get(found.format, "import")).strip()[:40]
     with transaction.atomic():
         job = ImportJob.objects.create(
             workspace=workspace,
             project=project if kind == ImportKind.BACKLOG else None,
             created_by=actor if actor is not None and actor.is_authenticated else None,
             kind=kind,
-            format=fmt,
+            format=found.format,
             source=source,
             filename=(filename or "upload")[:255],
-            mapping={"columns": mapping, "delimiter": delimiter},
+            encoding=found.encoding,
+            status=ImportStatus.PREVIEW if preview else ImportStatus.QUEUED,
+            mapping={
+                "columns": columns,
+                "container": found.container,
+                "delimiter": found.delimiter,
+                "statuses": statuses,
+            },
         )
         size = 0
         seq = 0
@@ -110,20 +178,111 @@ def import_start(
             seq += 1
             piece = stream.read(CHUNK_BYTES)
         job.size = size
-        job.save(update_fields=["size"])
-        dispatch("tracker.import_run_task", job.pk, queue=BULK)
+        job.rows_total = _estimate_rows(found.container, found.format, head, size)
+        job.save(update_fields=["size", "rows_total"])
+        if preview:
+            _scan_into(job)
+        else:
+            _launch(job)
     return job
+
+
+def _has_title(headers: list[str]) -> bool:
+    from tracker.services.import_formats import normalize_header
+
+    names = {normalize_header(h) for h in headers}
+    return bool(names & {"summary", "title", "name"})
+
+
+def _clean_statuses(statuses: dict[str, str] | None) -> dict[str, str]:
+    if not statuses:
+        return {}
+    if not isinstance(statuses, dict):
+        raise ValidationError({"statuses": "A mapping of the file's status names to Loopwise statuses."})
+    bad = [f"{name!r} → {value!r}" for name, value in statuses.items() if value not in ItemStatus.values]
+    if bad:
+        raise ValidationError(
+            {"statuses": f"Map each status to one of {', '.join(ItemStatus.values)}; not {', '.join(bad[:5])}."}
+        )
+    return {str(name)[:100]: value for name, value in list(statuses.items())[:500]}
+
+
+def _estimate_rows(container: str, fmt: str, head: bytes, size: int) -> int | None:
+    """How many records the file holds, from its first megabyte (the first pass counts them
+    exactly): the progress bar has a length from the moment the upload is answered."""
+    text = decode_head(head, "latin-1") if container != "csv" else head.decode("latin-1")
+    if container == "csv":
+        count = max(0, text.count("\n") - 1 + (0 if text.endswith("\n") else 1))
+    elif container == "jsonl":
+        count = sum(1 for line in text.splitlines() if line.strip())
+    else:
+        marker = {
+            ImportFormat.GITHUB_JSON: '"number"',
+            ImportFormat.JIRA_JSON: '"fields"',
+            ImportFormat.TRELLO_JSON: '"idList"',
+        }.get(fmt)
+        if marker is None:
+            first = re.search(r'[\[{\s]*\{\s*("[^"]+")\s*:', text)
+            marker = first.group(1) if first else None
+        count = text.count(marker) if marker else 0
+    if not count:
+        return None
+    return count if size <= len(head) else round(count * size / max(1, len(head)))
+
+
+def _launch(job: ImportJob) -> None:
+    """After commit: on a worker (the `bulk` queue), or, without a broker, in a thread of
+    this process, so the upload is answered at once and the job page shows progress."""
+    if current_app.conf.task_always_eager and settings.IMPORT_THREAD_WHEN_EAGER:
+        transaction.on_commit(lambda: _start_thread(job.pk))
+    else:
+        dispatch("tracker.import_run_task", job.pk, queue=BULK)
+
+
+def _start_thread(job_id: Any) -> None:
+    def run() -> None:
+        try:
+            import_run(job_id)
+        except Exception:  # the job records its failure; nothing here to re-raise into
+            logger.exception("Import %s failed", job_id)
+        finally:
+            connection.close()
+
+    threading.Thread(target=run, name=f"import-{job_id}", daemon=True).start()
+
+
+def import_confirm(job: ImportJob, *, statuses: dict[str, str] | None = None) -> ImportJob:
+    """Start a previewed import (with the user's status mapping)."""
+    statuses = _clean_statuses(statuses)
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if locked.status != ImportStatus.PREVIEW:
+            raise ValidationError({"status": f"This import is {locked.get_status_display().lower()}, not a preview."})
+        if (locked.mapping.get("scan") or {}).get("broken"):
+            raise ValidationError({"file": "The file is broken; upload a complete one."})
+        locked.mapping = {**locked.mapping, "statuses": {**locked.mapping.get("statuses", {}), **statuses}}
+        locked.status = ImportStatus.QUEUED
+        locked.save(update_fields=["mapping", "status"])
+        _launch(locked)
+    return locked
 
 
 def import_status(job: ImportJob) -> dict[str, Any]:
     job.refresh_from_db()
+    return job_report(job)
+
+
+def job_report(job: ImportJob) -> dict[str, Any]:
+    """Progress and report of a job row already loaded."""
     return {
         "id": str(job.pk),
         "kind": job.kind,
         "format": job.format,
         "filename": job.filename,
+        "encoding": job.encoding,
         "status": job.status,
         "rows_total": job.rows_total,
+        "rows_estimated": "scan" not in job.mapping and job.rows_total is not None,
         "rows_done": job.rows_done,
         "progress": job.progress,
         "created": job.created,
@@ -132,12 +291,13 @@ def import_status(job: ImportJob) -> dict[str, Any]:
         "error_count": job.error_count,
         "errors": job.errors,
         "message": job.message,
+        "preview": import_preview(job),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
 
 
-# --- Running -------------------------------------------------------------------------------
+# --- Reading -------------------------------------------------------------------------------
 
 
 class ChunkReader(io.RawIOBase):
@@ -165,13 +325,234 @@ class ChunkReader(io.RawIOBase):
         return n
 
 
-def _records(job: ImportJob) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
-    return records(job.format, ChunkReader(job.pk), job.mapping.get("delimiter", ","))
+def _records(job: ImportJob) -> Iterator[Record]:
+    raw = ChunkReader(job.pk)
+    container = job.mapping.get("container") or _legacy_container(job.format)
+    if container == "csv":
+        return iter_csv(
+            raw,
+            encoding=job.encoding,
+            delimiter=job.mapping.get("delimiter") or ",",
+            strict_width=job.format in STRICT_WIDTH,
+        )
+    if container == "jsonl":
+        return iter_jsonl(raw, encoding=job.encoding)
+    if container == "object":
+        from tracker.services.import_backlog import jira_json_records, trello_records
+
+        documents = load_object(raw, job.encoding)
+        return trello_records(documents) if job.format == ImportFormat.TRELLO_JSON else jira_json_records(documents)
+    if job.format == ImportFormat.JIRA_JSON:
+        from tracker.services.import_backlog import jira_json_records
+
+        return jira_json_records([[r for _, r, _ in iter_array_records(raw, encoding=job.encoding) if r]])
+    return iter_array_records(raw, encoding=job.encoding)
+
+
+def _legacy_container(fmt: str) -> str:
+    return {ImportFormat.JSONL: "jsonl", ImportFormat.JSON: "array", ImportFormat.GITHUB_JSON: "array"}.get(fmt, "csv")
+
+
+SKIPPED = object()
+
+
+def _rows(job: ImportJob) -> Iterator[tuple[int, Any, str]]:
+    """(line, cleaned row — an Issue or feedback fields — or None or SKIPPED, reason)."""
+    if job.kind == ImportKind.FEEDBACK:
+        get = getter(job.format, job.mapping.get("container") or _legacy_container(job.format), job.mapping["columns"])
+
+        def clean(record: dict[str, Any]) -> Any:
+            return clean_feedback(record, get, job.format)
+    else:
+
+        def clean(record: dict[str, Any]) -> Any:
+            return read_issue(job.format, record)
+
+    for line, record, error in _records(job):
+        if record is None:
+            yield line, None, error
+            continue
+        try:
+            yield line, clean(record), ""
+        except RowSkip as exc:
+            yield line, SKIPPED, str(exc)
+        except RowInvalid as exc:
+            yield line, None, str(exc)
+
+
+def _issues(job: ImportJob) -> Iterator[tuple[int, Issue]]:
+    for line, row, _ in _rows(job):
+        if isinstance(row, Issue):
+            yield line, row
+
+
+# --- The first pass: check the whole file, collect what needs every row ---------------------
+
+
+def _scan(job: ImportJob) -> dict[str, Any]:
+    """Read the whole file once without writing: count, check, and collect statuses,
+    sprints, people and the rows that exist already. FileBroken when it cannot be read."""
+    scan: dict[str, Any] = {
+        "rows": 0,
+        "valid": 0,
+        "skipped": 0,
+        "invalid": 0,
+        "existing": 0,
+        "problems": [],
+        "statuses": {},
+        "sprints": {},
+        "people": {},
+        "with_parent": 0,
+        "comments": 0,
+        "assignees": 0,
+    }
+    keys: list[str] = []
+    for line, row, error in _rows(job):
+        scan["rows"] += 1
+        if row is SKIPPED:
+            scan["skipped"] += 1
+            continue
+        if row is None:
+            scan["invalid"] += 1
+            if len(scan["problems"]) < PREVIEW_PROBLEMS:
+                scan["problems"].append({"line": line, "reason": error})
+            continue
+        scan["valid"] += 1
+        if isinstance(row, Issue):
+            _scan_issue(scan, row)
+            keys.append(row.external_id)
+        else:
+            keys.append(row["external_id"])
+        if len(keys) >= 2000:
+            scan["existing"] += _existing(job, keys)
+            keys = []
+    if keys:
+        scan["existing"] += _existing(job, keys)
+    _order_sprints(scan["sprints"])
+    for entry in scan["statuses"].values():
+        entry["default"] = default_status(entry["name"], entry["category"])
+    return scan
+
+
+def _scan_issue(scan: dict[str, Any], issue: Issue) -> None:
+    key = status_key(issue.status, issue.category)
+    entry = scan["statuses"].setdefault(key, {"name": issue.status, "category": issue.category, "count": 0})
+    entry["count"] += 1
+    scan["people"].update(issue.people)
+    scan["with_parent"] += bool(issue.parent or issue.epic)
+    scan["comments"] += len(issue.comments)
+    scan["assignees"] += bool(issue.assignee)
+    last = len(issue.sprints) - 1
+    for index, ref in enumerate(issue.sprints):
+        if not ref.name:
+            continue
+        summary = scan["sprints"].setdefault(ref.name, {"items": 0, "carried": False})
+        summary["items"] += 1
+        if index < last:
+            summary["carried"] = True  # the issue went on to a later sprint: this one ended
+        for name in ("state", "start", "end", "closed"):
+            value = getattr(ref, name)
+            if value and not summary.get(name):
+                summary[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        if issue.created:
+            created = issue.created.isoformat()
+            summary["min_created"] = min(summary.get("min_created", created), created)
+        if issue.resolved:
+            resolved = issue.resolved.isoformat()
+            summary["max_resolved"] = max(summary.get("max_resolved", resolved), resolved)
+
+
+def _natural(name: str) -> list[Any]:
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+def _order_sprints(sprints: dict[str, Any]) -> None:
+    """Number the sprints in the order they ran: by start where known, else by name
+    (Sprint 2 before Sprint 10)."""
+    ordered = sorted(sprints, key=lambda n: (sprints[n].get("start") or "", _natural(n)))
+    for order, name in enumerate(ordered):
+        sprints[name]["order"] = order
+    items = sorted(sprints.items(), key=lambda kv: kv[1]["order"])
+    sprints.clear()
+    sprints.update(items)
+
+
+def _existing(job: ImportJob, keys: list[str]) -> int:
+    keys = [k for k in set(keys) if k]
+    if not keys:
+        return 0
+    if job.kind == ImportKind.FEEDBACK:
+        rows = Feedback.objects.filter(workspace_id=job.workspace_id, source=job.source, external_id__in=keys)
+    else:
+        rows = BacklogItem.objects.filter(project_id=job.project_id, source=job.source, external_id__in=keys)
+    return rows.exclude(external_id="").order_by().count()
+
+
+def _scan_into(job: ImportJob) -> bool:
+    """Run the first pass and keep its result on the job. False (and the job failed, with
+    where the file broke) when the file is broken."""
+    try:
+        scan = _scan(job)
+    except FileBroken as exc:
+        message = f"{exc}. Nothing was imported."
+        job.mapping = {**job.mapping, "scan": {"broken": {"reason": exc.reason, "line": exc.line, "byte": exc.byte}}}
+        job.status = ImportStatus.FAILED
+        job.message = message
+        job.finished_at = timezone.now()
+        job.save(update_fields=["mapping", "status", "message", "finished_at"])
+        return False
+    job.mapping = {**job.mapping, "scan": scan}
+    job.rows_total = scan["rows"]
+    job.save(update_fields=["mapping", "rows_total"])
+    return True
+
+
+def import_preview(job: ImportJob) -> dict[str, Any] | None:
+    """What the import will do, from the first pass: format, encoding, columns, counts of
+    creates and updates, statuses and their mapping, sprints, the first problems."""
+    scan = job.mapping.get("scan")
+    if not scan:
+        return None
+    if scan.get("broken"):
+        return {"broken": scan["broken"], "format": job.format, "encoding": job.encoding}
+    overrides = job.mapping.get("statuses") or {}
+    statuses = [
+        {
+            "name": key,
+            "category": entry["category"],
+            "count": entry["count"],
+            "status": overrides.get(key, entry["default"]),
+            "default": entry["default"],
+        }
+        for key, entry in sorted(scan["statuses"].items(), key=lambda kv: -kv[1]["count"])
+    ]
+    return {
+        "format": job.format,
+        "format_label": ImportFormat(job.format).label,
+        "encoding": job.encoding,
+        "columns": job.mapping.get("columns") or {},
+        "rows": scan["rows"],
+        "creates": max(0, scan["valid"] - scan["existing"]),
+        "updates": scan["existing"],
+        "skipped": scan["skipped"],
+        "invalid": scan["invalid"],
+        "problems": scan["problems"],
+        "statuses": statuses,
+        "sprints": [
+            {"name": name, "items": s["items"], "state": s.get("state", "")} for name, s in scan["sprints"].items()
+        ],
+        "with_parent": scan["with_parent"],
+        "comments": scan["comments"],
+        "assignees": scan["assignees"],
+    }
+
+
+# --- Running -------------------------------------------------------------------------------
 
 
 class Batch:
     def __init__(self) -> None:
-        self.rows: list[tuple[int, dict[str, Any]]] = []
+        self.rows: list[tuple[int, Any]] = []
         self.errors: list[dict[str, Any]] = []
         self.skipped = 0
         self.seen = 0
@@ -180,49 +561,58 @@ class Batch:
 def import_run(job_id: Any) -> ImportJob:
     """Import the job's file (or continue after its last committed batch)."""
     job = ImportJob.objects.get(pk=job_id)
-    if job.status in (ImportStatus.DONE, ImportStatus.FAILED):
+    if job.status in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.PREVIEW):
         return job
     ImportJob.objects.filter(pk=job.pk, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]).update(
         status=ImportStatus.RUNNING, started_at=job.started_at or timezone.now()
     )
     try:
-        if job.rows_total is None:
-            total = sum(1 for _ in _records(job))
-            ImportJob.objects.filter(pk=job.pk).update(rows_total=total)
         job.refresh_from_db()
+        if "scan" not in job.mapping and not _scan_into(job):
+            return job
         resume_after = job.rows_done
-        write = write_feedback if job.kind == ImportKind.FEEDBACK else write_items
-        get = getter(job.mapping["columns"], kind=job.kind, fmt=job.format)
+        backlog = job.kind == ImportKind.BACKLOG
+        ctx = None
+        if backlog:
+            if resume_after == 0:
+                with transaction.atomic():
+                    prepare_sprints(job)
+            ctx = BacklogContext.load(job)
         batch = Batch()
         size = settings.IMPORT_BATCH_SIZE
         analyze_at = max(ANALYZE_FROM_ROWS, 2 * resume_after)
-        for index, (line, record, error) in enumerate(_records(job)):
+        for index, (line, row, error) in enumerate(_rows(job)):
             if index < resume_after:
                 continue  # committed by an earlier run of this job
             batch.seen += 1
-            if record is None:
+            if row is SKIPPED:
+                batch.skipped += 1
+                logger.debug("line %s skipped: %s", line, error)
+            elif row is None:
                 batch.errors.append({"line": line, "reason": error})
             else:
-                try:
-                    cleaned = (clean_feedback if job.kind == ImportKind.FEEDBACK else clean_item)(record, get)
-                except RowSkip as exc:
-                    batch.skipped += 1
-                    logger.debug("line %s skipped: %s", line, exc)
-                except RowInvalid as exc:
-                    batch.errors.append({"line": line, "reason": str(exc)})
-                else:
-                    batch.rows.append((line, cleaned))
+                batch.rows.append((line, row))
             if batch.seen >= size:
-                if not _commit_batch(job, batch, write):
+                if not _commit_batch(job, batch, ctx):
                     return ImportJob.objects.get(pk=job.pk)
                 batch = Batch()
                 if job.rows_done >= analyze_at:
                     _refresh_lookup_statistics(job)
                     analyze_at = 2 * job.rows_done
-        if batch.seen and not _commit_batch(job, batch, write):
+        if batch.seen and not _commit_batch(job, batch, ctx):
             return ImportJob.objects.get(pk=job.pk)
+        if backlog:
+            with transaction.atomic():
+                problems = finish_backlog(job, _issues(job))
+            if problems:
+                _record_problems(job, problems)
     except (OperationalError, InterfaceError):
         raise  # temporary: the task retries and resumes from the checkpoint
+    except FileBroken as exc:  # the file changed under us (it cannot), or a chunk is missing
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.FAILED, finished_at=timezone.now(), message=f"The import stopped: {exc}"[:2000]
+        )
+        return ImportJob.objects.get(pk=job.pk)
     except Exception as exc:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportStatus.FAILED, finished_at=timezone.now(), message=f"The import stopped: {exc}"[:2000]
@@ -231,12 +621,23 @@ def import_run(job_id: Any) -> ImportJob:
     job.refresh_from_db()
     job.status = ImportStatus.DONE
     job.finished_at = timezone.now()
+    encoding = "" if job.encoding in ("utf-8", "utf-8-sig") else f" The file was read as {job.encoding}."
     job.message = (
-        f"{job.created} created, {job.updated} updated, {job.skipped} skipped, {job.error_count} rows with errors."
+        f"{job.created} created, {job.updated} updated, {job.skipped} skipped, "
+        f"{job.error_count} rows with errors.{encoding}"
     )
     job.save(update_fields=["status", "finished_at", "message"])
     ImportChunk.objects.filter(job=job).delete()  # the file has served its purpose
     return job
+
+
+def _record_problems(job: ImportJob, problems: list[dict[str, Any]]) -> None:
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        room = max(0, settings.IMPORT_MAX_REPORTED_ERRORS - len(locked.errors))
+        locked.errors = locked.errors + problems[:room]
+        locked.error_count += len(problems)
+        locked.save(update_fields=["errors", "error_count"])
 
 
 # The rows imported so far when the statistics are first refreshed; then at every doubling.
@@ -259,7 +660,7 @@ def _refresh_lookup_statistics(job: ImportJob) -> None:
     analyze_if_free(*(m._meta.db_table for m in models))
 
 
-def _commit_batch(job: ImportJob, batch: Batch, write: Any) -> bool:
+def _commit_batch(job: ImportJob, batch: Batch, ctx: BacklogContext | None) -> bool:
     """Write a batch and advance the checkpoint in one transaction. False when another run of
     this job has moved the checkpoint meanwhile (this run then stops)."""
     with transaction.atomic():
@@ -267,7 +668,10 @@ def _commit_batch(job: ImportJob, batch: Batch, write: Any) -> bool:
         if locked.rows_done != job.rows_done or locked.status != ImportStatus.RUNNING:
             logger.warning("Import %s advanced by another run; this run stops", job.pk)
             return False
-        created, updated, skipped, errors = write(locked, batch.rows)
+        if ctx is None:
+            created, updated, skipped, errors = write_feedback(locked, batch.rows)
+        else:
+            created, updated, skipped, errors = write_items(locked, batch.rows, ctx)
         all_errors = batch.errors + errors
         room = max(0, settings.IMPORT_MAX_REPORTED_ERRORS - len(locked.errors))
         locked.errors = locked.errors + sorted(all_errors, key=lambda e: e["line"])[:room]
@@ -281,4 +685,4 @@ def _commit_batch(job: ImportJob, batch: Batch, write: Any) -> bool:
     return True
 
 
-__all__ = ["import_run", "import_start", "import_status"]
+__all__ = ["import_confirm", "import_preview", "import_run", "import_start", "import_status"]

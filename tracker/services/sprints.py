@@ -324,3 +324,76 @@ def sprints_save(
         ],
         at=at,
     )
+
+
+def sprints_ensure(*, project: Project, wanted: Sequence[tuple[str, date, date]]) -> dict[str, Sprint]:
+    """The project's sprints of these names, creating the missing ones as planned sprints
+    with the dates given (an import bringing its sprints along). Dates are clamped to the
+    sprint rules (an end on or after the start, at most 90 days)."""
+    project = lock_project(project)
+    names = [name for name, _, _ in wanted]
+    found = {s.name: s for s in Sprint.objects.filter(project=project, name__in=names)}
+    created = []
+    number = project.next_sprint_number
+    now = timezone.now()
+    for name, start, end in wanted:
+        if name in found:
+            continue
+        end = min(max(end, start), start + timedelta(days=90))
+        sprint = Sprint(
+            project=project,
+            number=number,
+            name=name[:120],
+            start_date=start,
+            end_date=end,
+            created_at=now,
+            updated_at=now,
+        )
+        number += 1
+        created.append(sprint)
+        found[name] = sprint
+    if created:
+        Project.objects.filter(pk=project.pk).update(next_sprint_number=number)
+        project.next_sprint_number = number
+        sprints_save(project=project, created=created, at=now)
+    return found
+
+
+def sprints_settle(
+    *,
+    project: Project,
+    actor: AbstractBaseUser | None,
+    closed: Sequence[tuple[Sprint, datetime, datetime]] = (),
+    active: Sprint | None = None,
+) -> None:
+    """Give planned sprints the state they had where they came from: `closed` ones (with
+    when they started and closed) get their commitment, completed points and frozen review
+    as if they had run here; `active` is started (if no other sprint of the project is)."""
+    from tracker.services.review import sprint_review
+
+    project = lock_project(project)
+    for sprint, started_at, closed_at in closed:
+        sprint = Sprint.objects.select_for_update().select_related("project__workspace").get(pk=sprint.pk)
+        if sprint.state != SprintState.PLANNED:
+            continue
+        items = list(BacklogItem.objects.in_sprint(sprint).order_by("rank"))
+        sprint.commitment = {
+            "points": sprint_points(items),
+            "items": [
+                {"id": str(i.pk), "key": f"{project.key}-{i.number}", "estimate": float(i.estimate or 0)} for i in items
+            ],
+            "capacity": sprint.capacity,
+        }
+        sprint.state = SprintState.CLOSED
+        sprint.started_at = started_at
+        sprint.closed_at = closed_at
+        sprint.completed_points = sprint_points([i for i in items if i.status == ItemStatus.DONE])
+        sprint.review_snapshot = sprint_review(sprint, live=True)
+        sprints_save(
+            project=project,
+            changed=[
+                (sprint, ["commitment", "state", "started_at", "closed_at", "completed_points", "review_snapshot"])
+            ],
+        )
+    if active is not None and active.state == SprintState.PLANNED and sprint_active(project) is None:
+        sprint_start(sprint=active, actor=actor)

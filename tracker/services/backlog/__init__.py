@@ -2,7 +2,7 @@
 (ranking.py) and the single-item doors' calls (single.py)."""
 
 from .impact import items_refresh_impact
-from .ranking import item_move, items_rerank_by
+from .ranking import item_move, items_arrange, items_rerank_by
 from .rules import EDITABLE_FIELDS, WRITABLE_FIELDS, clean_estimate, clean_labels, validate_item_fields
 from .single import item_create, item_delete, item_update
 from .write import (
@@ -32,6 +32,7 @@ __all__ = [
     "item_diff",
     "item_move",
     "item_update",
+    "items_arrange",
     "items_delete",
     "items_refresh_impact",
     "items_rerank_by",

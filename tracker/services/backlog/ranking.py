@@ -6,6 +6,7 @@ concurrent moves in one backlog run one after the other and never collide.
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -129,3 +130,28 @@ def items_rerank_by(*, project: Project, actor: AbstractBaseUser | None, ordered
         current = locked[str(item.pk)]
         changed.append((current, {"rank": (current.rank, start + index * RANK_GAP)}))
     items_save(project=project, actor=actor, changed=changed, at=timezone.now())
+
+
+def items_arrange(*, project: Project, actor: AbstractBaseUser | None, ordered: Sequence[Any]) -> int:
+    """Put the items `ordered` (ids) in that order among themselves: they keep the rank
+    slots they hold, so everything else in the backlog stays where it is (e.g. an import
+    taking over the order of the tool it came from). Returns how many items moved.
+
+    Two steps, as in _respread: the moved items first go below every rank in use (the
+    unique constraint is checked row by row), then to their final slots.
+    """
+    project = lock_project(project)
+    locked = lock_items(ordered)
+    items = [locked[str(pk)] for pk in ordered if str(pk) in locked]
+    if any(item.project_id != project.pk for item in items):
+        raise ValidationError({"items": "Every item must belong to this backlog."})
+    slots = sorted(item.rank for item in items)
+    moves = [(item, slot) for item, slot in zip(items, slots, strict=True) if item.rank != slot]
+    if not moves:
+        return 0
+    span = BacklogItem.objects.filter(project=project).aggregate(low=Min("rank"), high=Max("rank"))
+    offset = span["high"] - span["low"] + RANK_GAP
+    BacklogItem.objects.filter(pk__in=[item.pk for item, _ in moves]).update(rank=F("rank") - offset)
+    changed = [(item, {"rank": (item.rank, slot)}) for item, slot in moves]
+    items_save(project=project, actor=actor, changed=changed, history=False)
+    return len(moves)

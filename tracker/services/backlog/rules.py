@@ -26,7 +26,7 @@ EDITABLE_FIELDS = (
 )
 # …and what the write core takes besides: label names, objectives, and the real dates an
 # import carries (creation, resolution).
-WRITABLE_FIELDS = frozenset({*EDITABLE_FIELDS, "labels", "objectives", "done_at"})
+WRITABLE_FIELDS = frozenset({*EDITABLE_FIELDS, "labels", "objectives", "done_at", "parent", "imported_assignee"})
 CREATE_ONLY_FIELDS = frozenset({"created_at"})
 
 # Checked once per entry of a bulk write; `Choices.values` builds a new list on every access.
@@ -97,6 +97,18 @@ def validate_item_fields(project: Project, fields: dict[str, Any], item: Backlog
     kind = fields.get("kind", item.kind if item else ItemKind.STORY)
     if kind == ItemKind.EPIC and (epic if "epic" in fields else item.epic_id if item else None) is not None:
         errors["epic"] = "An epic cannot belong to another epic."
+    parent = fields.get("parent")
+    if parent is not None:
+        if parent.project_id != project.pk or parent.deleted_at is not None:
+            errors["parent"] = "The parent must be a live item of the same project."
+        elif parent.kind == ItemKind.EPIC:
+            errors["parent"] = f"{project.key}-{parent.number} is an epic: set it as the epic instead."
+        elif item is not None and parent.pk == item.pk:
+            errors["parent"] = "An item cannot be its own parent."
+        elif item is not None and parent.parent_id == item.pk:
+            errors["parent"] = f"{project.key}-{parent.number} is a sub-task of this item."
+    if "imported_assignee" in fields:
+        cleaned["imported_assignee"] = (fields["imported_assignee"] or "").strip()[:200]
     sprint = fields.get("sprint")
     if sprint is not None:
         if sprint.project_id != project.pk:

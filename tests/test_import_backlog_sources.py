@@ -1,0 +1,467 @@
+"""Backlog imports from the tools teams leave: what each export keeps when it comes in.
+
+The real files in shared/data/real-exports (a Jira Cloud CSV, a GitHub issues API body)
+and hand-made variants of each format: sub-tasks, epic links after their children, custom
+statuses, multi-line quoted fields, Excel encodings, cut-off files, paginated GitHub output.
+"""
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from tests import factories as f
+from tracker.models import (
+    BacklogItem,
+    Comment,
+    ImportChunk,
+    ImportStatus,
+    ItemKind,
+    ItemStatus,
+    Sprint,
+    SprintState,
+)
+from tracker.services.imports import import_confirm, import_run, import_start
+
+
+def backlog(workspace, project, data, filename="issues.csv", **kw):
+    job = import_start(
+        workspace=workspace, actor=None, kind="backlog", filename=filename, data=data, project=project, **kw
+    )
+    return import_run(job.pk) if job.status == ImportStatus.QUEUED else job
+
+
+def items(project):
+    return {i.external_id: i for i in BacklogItem.objects.filter(project=project).select_related("epic", "parent")}
+
+
+@pytest.fixture
+def real_jira(data_dir):
+    return (data_dir / "real-exports" / "jira-testautogen-2025.csv").read_bytes()
+
+
+@pytest.fixture
+def real_github(data_dir):
+    return (data_dir / "real-exports" / "gh-pygithub-2024.json").read_bytes()
+
+
+# --- The real Jira Cloud export ------------------------------------------------------------
+
+
+def test_the_real_jira_export_keeps_created_and_resolved_dates(workspace, project, real_jira):
+    job = backlog(workspace, project, real_jira)
+    assert job.status == ImportStatus.DONE and job.created == 22 and job.error_count == 0
+    item = items(project)["TES-24"]
+    assert item.created_at == datetime(2025, 9, 22, 9, 9, tzinfo=UTC)
+    done = [i for i in items(project).values() if i.status == ItemStatus.DONE]
+    assert len(done) == 10
+    assert all(i.done_at is not None and i.done_at >= i.created_at for i in done)
+    assert items(project)["TES-21"].done_at != items(project)["TES-21"].created_at
+
+
+def test_the_real_jira_export_maps_status_priority_and_kind(workspace, project, real_jira):
+    backlog(workspace, project, real_jira)
+    got = items(project)
+    assert got["TES-24"].status == ItemStatus.IN_PROGRESS
+    assert got["TES-25"].status == ItemStatus.BACKLOG
+    assert {i.priority for i in got.values()} == {3}
+    assert got["TES-25"].kind == ItemKind.TASK
+
+
+def test_the_real_jira_export_brings_its_sprint_assignees_and_comments(workspace, project, real_jira):
+    backlog(workspace, project, real_jira)
+    sprint = Sprint.objects.get(project=project, name="TES Sprint 1")
+    assert BacklogItem.objects.filter(sprint=sprint).count() == 18
+    assert sprint.state == SprintState.ACTIVE  # unfinished items, not carried on to a later sprint
+    assert items(project)["TES-24"].imported_assignee == "Saicharan Basireddy"
+    comments = Comment.objects.filter(item__project=project)
+    assert comments.count() == real_jira.decode().count(";5fe07a7dd3649601392ba191;") + real_jira.decode().count(
+        ";712020:b0892835-64bc-4809-afd1-cc09a3ffc20e;"
+    )
+    # Jira Cloud names comment authors by account id; the file's Assignee Id column names them.
+    assert set(comments.values_list("author_name", flat=True)) <= {"Saicharan Basireddy", "Sai Sontineni"}
+    assert not comments.filter(body__contains="[~accountid:").exists()
+
+
+def test_the_real_jira_export_keeps_jira_rank_as_backlog_order(workspace, project, real_jira):
+    backlog(workspace, project, real_jira)
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(real_jira.decode("utf-8-sig"))))
+    by_rank = [r["Issue key"] for r in sorted(rows, key=lambda r: r["Custom field (Rank)"])]
+    assert list(BacklogItem.objects.filter(project=project).order_by("rank").values_list("external_id", flat=True)) == (
+        by_rank
+    )
+
+
+def test_importing_the_real_jira_export_again_changes_nothing(workspace, project, real_jira):
+    backlog(workspace, project, real_jira)
+    versions = {i.external_id: i.version for i in BacklogItem.objects.filter(project=project)}
+    again = backlog(workspace, project, real_jira)
+    assert (again.created, again.updated, again.error_count) == (0, 0, 0)
+    assert {i.external_id: i.version for i in BacklogItem.objects.filter(project=project)} == versions
+    assert Comment.objects.filter(item__project=project).count() == 17
+    assert Sprint.objects.filter(project=project).count() == 1
+
+
+# --- The real GitHub issues body -----------------------------------------------------------
+
+
+def test_the_real_github_body_skips_its_pull_requests_and_keeps_dates(workspace, project, real_github):
+    body = json.loads(real_github)
+    issues = [i for i in body if not i.get("pull_request")]
+    job = backlog(workspace, project, real_github, filename="issues.json")
+    assert (job.format, job.created, job.skipped) == ("github_json", len(issues), len(body) - len(issues))
+    first = issues[0]
+    item = items(project)[str(first["number"])]
+    assert item.created_at == datetime.fromisoformat(first["created_at"])
+    assert item.title == first["title"]
+
+
+# --- Jira CSV variants ---------------------------------------------------------------------
+
+JIRA_HEADER = (
+    "Summary,Issue key,Issue id,Issue Type,Status,Status Category,Priority,Resolution,Assignee,Assignee Id,"
+    "Created,Resolved,Labels,Labels,Sprint,Sprint,Custom field (Story point estimate),Parent,"
+    "Custom field (Epic Link),Comment,Description,Outward issue link (Blocks)\n"
+)
+
+
+def jira(*rows):
+    return (JIRA_HEADER + "".join(rows)).encode()
+
+
+JIRA_FILE = jira(
+    # a sub-task before its parent, a story before its epic (linked by the epic's key)
+    "Wire the form,APP-4,1004,Sub-task,In Progress,In Progress,High,,Ann Lee,acc-ann,"
+    "03/Feb/25 10:00 AM,,,,Sprint 2,,1,1002,,,Sub-task of the login story,\n",
+    "Log in with SSO,APP-2,1002,Story,UAT,In Progress,Highest,,,,02/Feb/25 9:00 AM,,auth,web,"
+    'Sprint 1,Sprint 2,5,,APP-1,"05/Feb/25 2:30 PM;acc-ann;Looks good, ship it",'
+    '"Two lines\nof description",APP-9\n',
+    "Blocked by vendor,APP-3,1003,Bug,Blocked,In Progress,Low,,,,02/Feb/25 9:30 AM,,,,,,,,,,,\n",
+    "Accounts,APP-1,1001,Epic,Done,Done,Medium,Done,,,01/Feb/25 8:00 AM,20/Feb/25 5:00 PM,,,Sprint 1,,,,,,,\n",
+    "Old idea,APP-5,1005,Story,Closed,Done,Lowest,Won't Do,,,01/Jan/25 8:00 AM,02/Jan/25 8:00 AM,,,,,,,,,,\n",
+)
+
+
+def test_jira_custom_statuses_follow_their_status_category(workspace, project):
+    backlog(workspace, project, JIRA_FILE)
+    got = items(project)
+    assert got["APP-2"].status == ItemStatus.IN_PROGRESS  # UAT, category In Progress
+    assert got["APP-3"].status == ItemStatus.IN_PROGRESS  # Blocked
+    assert got["APP-1"].status == ItemStatus.DONE
+    assert got["APP-5"].status == ItemStatus.WONT_DO  # Done with the resolution Won't Do
+
+
+def test_jira_epics_and_parents_are_applied_when_they_come_later_in_the_file(workspace, project):
+    backlog(workspace, project, JIRA_FILE)
+    got = items(project)
+    assert got["APP-2"].epic == got["APP-1"]
+    assert got["APP-4"].parent == got["APP-2"]  # named by the parent's numeric issue id
+    assert got["APP-4"].kind == ItemKind.TASK
+
+
+def test_jira_priority_labels_estimates_and_links_are_kept(workspace, project):
+    backlog(workspace, project, JIRA_FILE)
+    got = items(project)
+    assert (got["APP-2"].priority, got["APP-3"].priority, got["APP-5"].priority) == (5, 2, 1)
+    assert sorted(got["APP-2"].labels.values_list("name", flat=True)) == ["auth", "web"]
+    assert got["APP-2"].estimate == Decimal("5.0")
+    assert got["APP-2"].description.startswith("Two lines\nof description")
+    assert "Blocks (outward): APP-9" in got["APP-2"].description
+
+
+def test_jira_sprints_are_closed_when_their_items_went_on_to_a_later_one(workspace, project):
+    backlog(workspace, project, JIRA_FILE)
+    first, second = Sprint.objects.get(name="Sprint 1"), Sprint.objects.get(name="Sprint 2")
+    assert first.state == SprintState.CLOSED and first.closed_at is not None
+    assert second.state == SprintState.ACTIVE
+    assert first.number < second.number
+    assert items(project)["APP-2"].sprint == second
+
+
+def test_jira_assignees_are_matched_to_members_by_name(workspace, project):
+    ann = f.UserFactory(username="ann", first_name="Ann", last_name="Lee")
+    f.MembershipFactory(workspace=workspace, user=ann)
+    backlog(workspace, project, JIRA_FILE)
+    got = items(project)
+    assert got["APP-4"].assignee == ann and got["APP-4"].imported_assignee == ""
+    comment = Comment.objects.get(item=got["APP-2"])
+    assert comment.author == ann and comment.body == "Looks good, ship it"
+    assert comment.created_at == datetime(2025, 2, 5, 14, 30, tzinfo=UTC)
+
+
+def test_jira_dates_in_other_languages_are_read(workspace, project):
+    data = jira("Datum,APP-7,1007,Task,Erledigt,Done,Medium,,,,05/Mär/25 14:03,06/Mär/25 09:00,,,,,,,,,,\n")
+    backlog(workspace, project, data)
+    item = items(project)["APP-7"]
+    assert item.created_at == datetime(2025, 3, 5, 14, 3, tzinfo=UTC)
+    assert item.status == ItemStatus.DONE and item.done_at == datetime(2025, 3, 6, 9, 0, tzinfo=UTC)
+
+
+def test_a_jira_export_saved_by_excel_in_a_windows_encoding_is_read(workspace, project):
+    data = jira("Café menu — résumé,APP-8,1008,Task,To Do,To Do,Medium,,,,01/Feb/25 8:00 AM,,,,,,,,,,,\n")
+    job = backlog(workspace, project, data.decode().encode("cp1252"))
+    assert job.status == ImportStatus.DONE and job.encoding in ("cp1252", "windows-1252", "latin-1", "iso8859-1")
+    assert items(project)["APP-8"].title == "Café menu — résumé"
+    assert "read as" in job.message
+
+
+def test_a_jira_export_cut_off_in_a_quoted_field_writes_nothing(workspace, project):
+    cut = JIRA_FILE[: JIRA_FILE.index(b"of description")]
+    job = backlog(workspace, project, cut)
+    assert job.status == ImportStatus.FAILED
+    assert "cut off" in job.message and "line 3" in job.message and "byte" in job.message
+    assert not BacklogItem.objects.exists() and not Sprint.objects.exists()
+
+
+def test_a_jira_export_whose_last_row_is_cut_short_writes_nothing(workspace, project):
+    cut = JIRA_FILE[: JIRA_FILE.rindex(b"02/Jan/25")]
+    job = backlog(workspace, project, cut)
+    assert job.status == ImportStatus.FAILED and "cut off" in job.message
+    assert not BacklogItem.objects.exists()
+
+
+def test_a_status_mapping_chosen_in_the_preview_is_applied(workspace, project):
+    job = import_start(
+        workspace=workspace, actor=None, kind="backlog", filename="a.csv", data=JIRA_FILE, project=project, preview=True
+    )
+    assert job.status == ImportStatus.PREVIEW and not BacklogItem.objects.exists()
+    preview = job.mapping["scan"]
+    assert preview["rows"] == 5 and preview["existing"] == 0
+    import_confirm(job, statuses={"UAT": ItemStatus.IN_REVIEW})
+    import_run(job.pk)
+    assert items(project)["APP-2"].status == ItemStatus.IN_REVIEW
+    assert items(project)["APP-3"].status == ItemStatus.IN_PROGRESS
+
+
+# --- GitHub variants -----------------------------------------------------------------------
+
+
+def gh_issue(number, **extra):
+    return {
+        "number": number,
+        "title": f"Issue {number}",
+        "body": "",
+        "state": "open",
+        "labels": [],
+        "html_url": f"https://github.com/o/r/issues/{number}",
+        "created_at": "2012-03-01T10:00:00Z",
+        **extra,
+    }
+
+
+def test_2012_github_lists_with_empty_pull_request_objects_are_issues(workspace, project):
+    body = [gh_issue(n, pull_request={"html_url": None, "diff_url": None, "patch_url": None}) for n in range(1, 4)]
+    job = backlog(workspace, project, json.dumps(body).encode(), filename="issues.json")
+    assert (job.created, job.skipped) == (3, 0)
+
+
+def test_paginated_github_output_imports_every_page(workspace, project):
+    pages = json.dumps([gh_issue(1), gh_issue(2)]) + "\n" + json.dumps([gh_issue(3)]) + json.dumps([gh_issue(4)])
+    job = backlog(workspace, project, pages.encode(), filename="issues.json")
+    assert job.created == 4 and set(items(project)) == {"1", "2", "3", "4"}
+
+
+def test_github_closed_at_labels_milestones_types_and_assignees_are_kept(workspace, project):
+    devon = f.UserFactory(username="devon")
+    f.MembershipFactory(workspace=workspace, user=devon)
+    milestone = {
+        "title": "v1.0",
+        "state": "closed",
+        "created_at": "2024-01-01T00:00:00Z",
+        "closed_at": "2024-01-20T00:00:00Z",
+        "due_on": "2024-01-14T00:00:00Z",
+    }
+    body = [
+        gh_issue(
+            1,
+            state="closed",
+            closed_at="2024-01-10T12:00:00Z",
+            labels=[{"name": "good first issue"}, {"name": "priority: high"}],
+            milestone=milestone,
+            assignee={"login": "devon"},
+            type={"name": "Bug"},
+        ),
+        gh_issue(
+            2,
+            milestone={**milestone, "title": "v2.0", "state": "open", "closed_at": None},
+            assignee={"login": "stranger"},
+        ),
+    ]
+    backlog(workspace, project, json.dumps(body).encode(), filename="issues.json")
+    one, two = items(project)["1"], items(project)["2"]
+    assert one.done_at == datetime(2024, 1, 10, 12, tzinfo=UTC) and one.status == ItemStatus.DONE
+    assert one.kind == ItemKind.BUG and one.priority == 4 and one.assignee == devon
+    assert sorted(one.labels.values_list("name", flat=True)) == ["good first issue", "priority: high"]
+    assert one.sprint.name == "v1.0" and one.sprint.state == SprintState.CLOSED
+    assert two.imported_assignee == "stranger" and two.sprint.state == SprintState.PLANNED
+
+
+def test_a_github_body_cut_off_writes_none_of_the_rows_before_the_break(workspace, project):
+    body = json.dumps([gh_issue(n) for n in range(1, 20)])
+    job = backlog(workspace, project, body[: len(body) // 2].encode(), filename="issues.json")
+    assert job.status == ImportStatus.FAILED and "cut off" in job.message and "byte" in job.message
+    assert not BacklogItem.objects.exists()
+    assert not ImportChunk.objects.exclude(job=job).exists()
+
+
+# --- Linear, Trello, Jira JSON -------------------------------------------------------------
+
+LINEAR_CSV = (
+    "ID,Team,Title,Description,Status,Estimate,Priority,Project,Creator,Assignee,Labels,Cycle Number,Cycle Name,"
+    "Cycle Start,Cycle End,Created,Updated,Started,Completed,Canceled,Parent issue\n"
+    'ENG-12,Engineering,Dark mode,Add a theme,Done,3,High,,Ann,Ann Lee,"ui, theme",4,Cycle 4,'
+    "2024-03-04T00:00:00.000Z,2024-03-17T00:00:00.000Z,2024-03-01T09:00:00.000Z,2024-03-10T00:00:00.000Z,"
+    "2024-03-05T00:00:00.000Z,2024-03-09T15:00:00.000Z,,\n"
+    "ENG-13,Engineering,Dark mode toggle,,In Progress,1,Urgent,,Ann,,ui,,,,,2024-03-02T09:00:00.000Z,,"
+    "2024-03-06T00:00:00.000Z,,,ENG-12\n"
+)
+
+
+def test_a_linear_export_keeps_cycles_priorities_labels_and_parents(workspace, project):
+    job = backlog(workspace, project, LINEAR_CSV.encode(), filename="linear.csv")
+    assert (job.format, job.source, job.created) == ("linear_csv", "linear", 2)
+    got = items(project)
+    assert got["ENG-12"].status == ItemStatus.DONE and got["ENG-12"].done_at == datetime(2024, 3, 9, 15, tzinfo=UTC)
+    assert (got["ENG-12"].priority, got["ENG-13"].priority) == (4, 5)
+    assert sorted(got["ENG-12"].labels.values_list("name", flat=True)) == ["theme", "ui"]
+    assert got["ENG-13"].parent == got["ENG-12"]
+    cycle = got["ENG-12"].sprint
+    assert cycle.name == "Cycle 4" and str(cycle.start_date) == "2024-03-04" and cycle.state == SprintState.CLOSED
+
+
+TRELLO = {
+    "name": "Roadmap",
+    "lists": [{"id": "l1", "name": "To Do"}, {"id": "l2", "name": "Doing"}, {"id": "l3", "name": "Done"}],
+    "members": [{"id": "m1", "fullName": "Ann Lee", "username": "annlee"}],
+    "labels": [{"id": "b1", "name": "Bug", "color": "red"}],
+    "checklists": [{"id": "c1", "name": "Steps", "checkItems": [{"name": "Design", "state": "complete", "pos": 1}]}],
+    "cards": [
+        {
+            "id": "65a0c0de0000000000000001",
+            "shortLink": "aB1",
+            "name": "Fix login",
+            "desc": "It fails",
+            "idList": "l2",
+            "idLabels": ["b1"],
+            "idMembers": ["m1"],
+            "idChecklists": ["c1"],
+            "closed": False,
+            "pos": 2000,
+            "dateLastActivity": "2024-01-12T10:00:00.000Z",
+        },
+        {
+            "id": "65a0c0df0000000000000002",
+            "shortLink": "aB2",
+            "name": "Ship v1",
+            "desc": "",
+            "idList": "l3",
+            "idLabels": [],
+            "idMembers": [],
+            "closed": False,
+            "pos": 1000,
+            "dateLastActivity": "2024-01-15T10:00:00.000Z",
+        },
+        {"id": "65a0c0e00000000000000003", "shortLink": "aB3", "name": "Archived", "idList": "l1", "closed": True},
+    ],
+    "actions": [
+        {
+            "type": "commentCard",
+            "date": "2024-01-13T08:00:00.000Z",
+            "data": {"card": {"id": "65a0c0de0000000000000001"}, "text": "On it"},
+            "memberCreator": {"fullName": "Ann Lee", "username": "annlee"},
+        },
+    ],
+}
+
+
+def test_a_trello_board_becomes_a_backlog_with_lists_as_statuses(workspace, project):
+    job = backlog(workspace, project, json.dumps(TRELLO, indent=2).encode(), filename="board.json")
+    assert (job.format, job.created, job.skipped) == ("trello_json", 2, 1)
+    got = items(project)
+    assert got["aB1"].status == ItemStatus.IN_PROGRESS and got["aB2"].status == ItemStatus.DONE
+    assert got["aB1"].kind == ItemKind.BUG and got["aB1"].imported_assignee == "Ann Lee"
+    assert "- [x] Design" in got["aB1"].description
+    assert got["aB1"].created_at == datetime.fromtimestamp(0x65A0C0DE, tz=UTC)
+    assert Comment.objects.get(item=got["aB1"]).body == "On it"
+    assert list(BacklogItem.objects.filter(project=project).order_by("rank").values_list("external_id", flat=True)) == [
+        "aB2",
+        "aB1",
+    ]
+
+
+JIRA_SEARCH = {
+    "startAt": 0,
+    "total": 2,
+    "issues": [
+        {
+            "id": "2001",
+            "key": "WEB-2",
+            "fields": {
+                "summary": "Checkout button",
+                "issuetype": {"name": "Story", "subtask": False},
+                "status": {"name": "In QA", "statusCategory": {"key": "indeterminate"}},
+                "priority": {"name": "High"},
+                "labels": ["checkout"],
+                "components": [{"name": "Payments"}],
+                "created": "2025-01-02T10:00:00.000+0100",
+                "resolutiondate": None,
+                "description": {
+                    "type": "doc",
+                    "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Make it green"}]}],
+                },
+                "parent": {"key": "WEB-1", "fields": {"issuetype": {"name": "Epic"}}},
+                "customfield_10016": 3,
+                "customfield_10019": "0|i0002:",
+                "customfield_10020": [
+                    {
+                        "name": "WEB Sprint 7",
+                        "state": "active",
+                        "startDate": "2025-01-06T09:00:00.000Z",
+                        "endDate": "2025-01-20T09:00:00.000Z",
+                    }
+                ],
+                "assignee": {"displayName": "Sam Doe", "emailAddress": "sam@example.com"},
+                "comment": {
+                    "comments": [
+                        {
+                            "author": {"displayName": "Sam Doe"},
+                            "created": "2025-01-03T10:00:00.000+0000",
+                            "body": "Started",
+                        }
+                    ]
+                },
+            },
+        },
+        {
+            "id": "2000",
+            "key": "WEB-1",
+            "fields": {
+                "summary": "Payments",
+                "issuetype": {"name": "Epic"},
+                "status": {"name": "To Do", "statusCategory": {"key": "new"}},
+                "created": "2025-01-01T10:00:00.000+0000",
+                "customfield_10019": "0|i0001:",
+            },
+        },
+    ],
+}
+
+
+def test_a_jira_search_result_keeps_parents_sprints_and_comments(workspace, project):
+    sam = f.UserFactory(username="sdoe", email="sam@example.com", first_name="Sam", last_name="Doe")
+    f.MembershipFactory(workspace=workspace, user=sam)
+    job = backlog(workspace, project, json.dumps(JIRA_SEARCH).encode(), filename="search.json")
+    assert (job.format, job.created, job.error_count) == ("jira_json", 2, 0)
+    got = items(project)
+    story = got["WEB-2"]
+    assert story.epic == got["WEB-1"] and story.status == ItemStatus.IN_REVIEW
+    assert story.priority == 4 and story.estimate == Decimal("3.0") and story.assignee == sam
+    assert sorted(story.labels.values_list("name", flat=True)) == ["Payments", "checkout"]
+    assert story.description == "Make it green"
+    assert story.created_at == datetime(2025, 1, 2, 9, 0, tzinfo=UTC)
+    assert story.sprint.name == "WEB Sprint 7" and story.sprint.state == SprintState.ACTIVE
+    assert Comment.objects.get(item=story).author == sam
