@@ -298,3 +298,31 @@ def test_a_resumed_import_refreshes_the_statistics_once_it_has_doubled_again(wor
     _first_run_died_after(job, 30, total=100)
     import_run(job.pk)
     assert statistics_refreshed_at == [60]
+
+
+def test_without_a_broker_the_upload_is_answered_before_the_import_runs_in_a_thread(
+    workspace, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tracker.services import imports
+
+    settings.IMPORT_THREAD_WHEN_EAGER = True
+    started = []
+
+    class FakeThread:
+        def __init__(self, target, name, daemon):
+            started.append(target)
+
+        def start(self):
+            pass
+
+    monkeypatch.setattr(imports.threading, "Thread", FakeThread)
+    monkeypatch.setattr(imports.connection, "close", lambda: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start(workspace, _numbered_feedback(5))
+    job.refresh_from_db()
+    # Answered: the job is queued with its estimated length, the thread not yet run.
+    assert (job.status, job.rows_total, Feedback.objects.count(), len(started)) == ("queued", 5, 0, 1)
+    assert not TaskRecord.objects.filter(task="tracker.import_run_task").exists()
+    started[0]()
+    job.refresh_from_db()
+    assert (job.status, job.created) == ("done", 5)

@@ -9,6 +9,7 @@ WS = "workspaces/<slug:ws>/"
 urlpatterns = [
     path(WS + "imports/", background.ImportListView.as_view(), name="api-imports"),
     path(WS + "imports/<uuid:pk>/", background.ImportDetailView.as_view(), name="api-import"),
+    path(WS + "imports/<uuid:pk>/start/", background.ImportStartView.as_view(), name="api-import-start"),
     path(
         WS + "feedback/<uuid:pk>/suggestions/",
         background.FeedbackSuggestionsView.as_view(),

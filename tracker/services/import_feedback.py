@@ -160,6 +160,9 @@ def natural_key(body: str, received: Any, author: str) -> str:
 
 def clean_feedback(record: dict[str, Any], get: Any, fmt: str = ImportFormat.CSV) -> dict[str, Any]:
     body = _text(get(record, "body")).strip()
+    title = _text(get(record, "title")).strip()[:200]
+    if not body:
+        body, title = title, ""  # a ticket without a description: its subject is the text
     if not body:
         raise RowInvalid("The text is empty")
     if len(body) > MAX_BODY:
@@ -177,9 +180,8 @@ def clean_feedback(record: dict[str, Any], get: Any, fmt: str = ImportFormat.CSV
         else VIA_CHANNELS.get(channel_raw) or SOURCE_CHANNEL.get(fmt) or Channel.IMPORT
     )
     received_at = parse_when(get(record, "received_at"))
-    title = _text(get(record, "title"))[:200]
     if title == body[:200]:
-        title = ""  # a ticket without a description: its subject is the text
+        title = ""
     name = _text(get(record, "customer_name"))[:200]
     external_id = _text(get(record, "external_id"))[:200]
     if not external_id:

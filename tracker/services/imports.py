@@ -622,9 +622,10 @@ def import_run(job_id: Any) -> ImportJob:
     job.status = ImportStatus.DONE
     job.finished_at = timezone.now()
     encoding = "" if job.encoding in ("utf-8", "utf-8-sig") else f" The file was read as {job.encoding}."
+    rows = "row" if job.error_count == 1 else "rows"
     job.message = (
         f"{job.created} created, {job.updated} updated, {job.skipped} skipped, "
-        f"{job.error_count} rows with errors.{encoding}"
+        f"{job.error_count} {rows} with errors.{encoding}"
     )
     job.save(update_fields=["status", "finished_at", "message"])
     ImportChunk.objects.filter(job=job).delete()  # the file has served its purpose

@@ -9,12 +9,64 @@ from tracker.models import ImportKind, ImportStatus, Suggestion, WebhookDelivery
 
 
 class ImportCreateSerializer(StrictSerializer):
-    file = serializers.FileField(allow_empty_file=True, help_text="CSV, JSON array or JSON Lines")
+    file = serializers.FileField(
+        allow_empty_file=True,
+        help_text=(
+            "Feedback: CSV, JSON array or JSON Lines, Google Play / App Store review exports, support-desk "
+            "ticket CSV. Backlog: Jira CSV or JSON (REST search), GitHub issues JSON (one array or "
+            "`--paginate` pages), Linear CSV, Trello board JSON. Any text encoding (detected)."
+        ),
+    )
     kind = serializers.ChoiceField(choices=ImportKind.choices, help_text="feedback, or backlog items")
     project = serializers.CharField(required=False, help_text="Key of the project a backlog file goes into")
     source = serializers.CharField(
         required=False, allow_blank=True, max_length=40, help_text="Upserts match on this source + external id"
     )
+    dry_run = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Only preview: read the whole file, write nothing, answer the preview (then POST …/start/)",
+    )
+    statuses = serializers.JSONField(
+        required=False,
+        binary=True,
+        help_text='Backlog: the file\'s status names → Loopwise statuses, e.g. {"UAT": "in_review"}',
+    )
+
+
+class ImportStartSerializer(StrictSerializer):
+    statuses = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text='The file\'s status names → Loopwise statuses, e.g. {"UAT": "in_review"}',
+    )
+
+
+class ImportPreviewStatusSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The status as the file names it")
+    category = serializers.CharField(allow_blank=True, help_text="todo, in_progress or done, where the file says")
+    count = serializers.IntegerField()
+    status = serializers.CharField(help_text="The Loopwise status it will get")
+    default = serializers.CharField(help_text="What Loopwise proposes")
+
+
+class ImportPreviewSerializer(serializers.Serializer):
+    format = serializers.CharField()
+    format_label = serializers.CharField(required=False)
+    encoding = serializers.CharField()
+    columns = serializers.DictField(child=serializers.CharField(), required=False, help_text="Feedback: field → column")
+    rows = serializers.IntegerField(required=False)
+    creates = serializers.IntegerField(required=False)
+    updates = serializers.IntegerField(required=False)
+    skipped = serializers.IntegerField(required=False)
+    invalid = serializers.IntegerField(required=False)
+    problems = serializers.ListField(child=serializers.DictField(), required=False, help_text="The first 20, by line")
+    statuses = ImportPreviewStatusSerializer(many=True, required=False)
+    sprints = serializers.ListField(child=serializers.DictField(), required=False)
+    with_parent = serializers.IntegerField(required=False)
+    comments = serializers.IntegerField(required=False)
+    assignees = serializers.IntegerField(required=False)
+    broken = serializers.DictField(required=False, help_text="Where a broken file broke: reason, line, byte")
 
 
 class ImportRowErrorSerializer(serializers.Serializer):
@@ -29,10 +81,14 @@ class ImportJobSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ImportKind.choices)
     format = serializers.CharField()
     filename = serializers.CharField()
+    encoding = serializers.CharField(help_text="The text encoding the file was read in")
     project = serializers.CharField(allow_null=True, help_text="Project key of a backlog import")
     source = serializers.CharField()
     status = serializers.ChoiceField(choices=ImportStatus.choices)
-    rows_total = serializers.IntegerField(allow_null=True, help_text="Known once the file has been counted")
+    rows_total = serializers.IntegerField(
+        allow_null=True, help_text="Estimated from the file's size at once, exact once the file has been read"
+    )
+    rows_estimated = serializers.BooleanField(help_text="Whether rows_total is still the estimate")
     rows_done = serializers.IntegerField()
     progress = serializers.FloatField(allow_null=True, help_text="0–1, null until rows_total is known")
     created = serializers.IntegerField()
@@ -41,6 +97,7 @@ class ImportJobSerializer(serializers.Serializer):
     error_count = serializers.IntegerField()
     errors = ImportRowErrorSerializer(many=True, help_text="Bad rows (the first 200) with line number and reason")
     message = serializers.CharField(allow_blank=True)
+    preview = ImportPreviewSerializer(allow_null=True, help_text="What the import will do (once the file is read)")
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)

@@ -18,13 +18,14 @@ from tracker.api.serializers.background import (
     DeliverySerializer,
     ImportCreateSerializer,
     ImportJobSerializer,
+    ImportStartSerializer,
     SuggestionsSerializer,
     import_data,
 )
 from tracker.api.views.common import READ_ERRORS, WRITE_ERRORS
 from tracker.api.views.integrations import WebhooksMixin
 from tracker.models import Feedback, ImportJob, ImportKind, Webhook, WebhookDelivery
-from tracker.services.imports import import_start, import_status
+from tracker.services.imports import import_confirm, import_start, import_status, job_report
 from tracker.services.similarity import suggestions_for
 from tracker.services.webhooks import webhook_redeliver
 
@@ -35,10 +36,12 @@ IMPORT_EXAMPLE = OpenApiExample(
         "kind": "feedback",
         "format": "csv",
         "filename": "reviews.csv",
+        "encoding": "utf-8",
         "project": None,
         "source": "appstore",
         "status": "done",
         "rows_total": 3,
+        "rows_estimated": False,
         "rows_done": 3,
         "progress": 1.0,
         "created": 2,
@@ -46,7 +49,8 @@ IMPORT_EXAMPLE = OpenApiExample(
         "skipped": 0,
         "error_count": 1,
         "errors": [{"line": 4, "reason": "NPS must be a whole number from 0 to 10, not 11"}],
-        "message": "",
+        "message": "2 created, 0 updated, 0 skipped, 1 row with errors.",
+        "preview": None,
         "created_at": "2026-01-01T10:00:00Z",
         "started_at": "2026-01-01T10:00:00Z",
         "finished_at": "2026-01-01T10:00:01Z",
@@ -77,24 +81,7 @@ class ImportsMixin(ApiView):
 
 def _report(job: ImportJob) -> dict[str, Any]:
     """import_status's fields from a row already loaded (a list must not refetch each job)."""
-    return {
-        "id": job.pk,
-        "kind": job.kind,
-        "format": job.format,
-        "filename": job.filename,
-        "status": job.status,
-        "rows_total": job.rows_total,
-        "rows_done": job.rows_done,
-        "progress": job.progress,
-        "created": job.created,
-        "updated": job.updated,
-        "skipped": job.skipped,
-        "error_count": job.error_count,
-        "errors": job.errors,
-        "message": job.message,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-    }
+    return job_report(job)
 
 
 class ImportListView(ImportsMixin):
@@ -136,6 +123,7 @@ class ImportListView(ImportsMixin):
             self.actor.require(Action.EDIT_ITEMS, project)
         # (a backlog without a project: import_start answers which field is missing)
         upload = data["file"]
+        dry_run = data.get("dry_run") or request.query_params.get("dry_run") in ("1", "true", "yes")
         job = import_start(
             workspace=self.workspace,
             actor=request.user,
@@ -144,9 +132,12 @@ class ImportListView(ImportsMixin):
             data=upload,
             project=project,
             source=data.get("source", ""),
+            preview=bool(dry_run),
+            statuses=data.get("statuses"),
         )
         job = ImportJob.objects.select_related("project").get(pk=job.pk)
-        return Response(self.job_data(job), status=status.HTTP_202_ACCEPTED)
+        answer = status.HTTP_200_OK if dry_run else status.HTTP_202_ACCEPTED
+        return Response(self.job_data(job), status=answer)
 
 
 class ImportDetailView(ImportsMixin):
@@ -160,6 +151,31 @@ class ImportDetailView(ImportsMixin):
         if job is None:
             raise Http404("No such import.")
         return Response(self.job_data(job, import_status(job)))
+
+
+class ImportStartView(ImportsMixin):
+    @extend_schema(
+        summary="Start a previewed import (optionally with a status mapping)",
+        description=(
+            "A job uploaded with `dry_run` waits in status `preview`; this starts it. `statuses` maps the "
+            "file's status names to Loopwise statuses for a backlog import."
+        ),
+        request=ImportStartSerializer,
+        responses={202: ImportJobSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, ws: str, pk: Any) -> Response:
+        job = self.jobs().filter(pk=pk).first()
+        if job is None:
+            raise Http404("No such import.")
+        if job.kind == ImportKind.FEEDBACK:
+            self.actor.require(Action.TRIAGE_FEEDBACK)
+        else:
+            self.actor.require(Action.EDIT_ITEMS, job.project)
+        serializer = ImportStartSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        job = import_confirm(job, statuses=serializer.validated_data.get("statuses"))
+        job = ImportJob.objects.select_related("project").get(pk=job.pk)
+        return Response(self.job_data(job), status=status.HTTP_202_ACCEPTED)
 
 
 class FeedbackSuggestionsView(ApiView):
