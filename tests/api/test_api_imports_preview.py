@@ -9,10 +9,10 @@ from tracker import models as m
 
 IMPORTS = f"{BASE}/imports/"
 JIRA = (
-    "Summary,Issue key,Issue id,Issue Type,Status,Status Category,Priority,Created,Resolved\n"
-    "Checkout on Safari,SHOP-1,10001,Bug,UAT,In Progress,High,02/Feb/25 9:00 AM,\n"
-    "Faster search,SHOP-2,10002,Story,Done,Done,Low,01/Feb/25 9:00 AM,03/Feb/25 5:00 PM\n"
-).encode()
+    b"Summary,Issue key,Issue id,Issue Type,Status,Status Category,Priority,Created,Resolved\n"
+    b"Checkout on Safari,SHOP-1,10001,Bug,UAT,In Progress,High,02/Feb/25 9:00 AM,\n"
+    b"Faster search,SHOP-2,10002,Story,Done,Done,Low,01/Feb/25 9:00 AM,03/Feb/25 5:00 PM\n"
+)
 
 
 def upload(client, data, *, name="jira.csv", query="", **fields):
