@@ -39,6 +39,49 @@ def write_csv(path: Path, rows: int, seed: int = 3) -> Path:
     return path
 
 
+def write_jira_csv(path: Path, rows: int, seed: int = 5) -> Path:
+    """A Jira Cloud export with what a team keeps: types and sub-tasks, custom statuses with
+    their category, priorities, two Labels columns, one or two Sprint columns (a carried-over
+    item), epic links and parents (some pointing forward), comments, assignees, rank."""
+    if path.exists() and path.stat().st_size > 0 and path.with_suffix(".done").exists():
+        return path
+    rng = random.Random(seed)
+    statuses = [("To Do", "To Do"), ("In Progress", "In Progress"), ("UAT", "In Progress"), ("Done", "Done")]
+    people = [(f"Person {n}", f"acc-{n:04d}") for n in range(40)]
+    header = (
+        "Summary,Issue key,Issue id,Issue Type,Status,Status Category,Priority,Resolution,Assignee,Assignee Id,"
+        "Created,Updated,Resolved,Labels,Labels,Sprint,Sprint,Custom field (Story point estimate),Parent,"
+        "Custom field (Epic Link),Comment,Comment,Description,Custom field (Rank)\n"
+    )
+    epics = max(1, rows // 50)
+    with path.open("w") as handle:
+        handle.write(header)
+        for i in range(rows):
+            key = f"BEN-{i + 1}"
+            is_epic = i % 50 == 0
+            kind = "Epic" if is_epic else rng.choice(["Story", "Bug", "Task", "Sub-task"])
+            status, category = rng.choice(statuses)
+            resolved = "" if category != "Done" else f"{rng.randint(10, 28):02d}/Mar/25 4:{rng.randint(10, 59)} PM"
+            person, account = rng.choice(people)
+            sprint = rng.randint(1, 20)
+            sprints = [f"BEN Sprint {sprint}"] + ([f"BEN Sprint {sprint + 1}"] if rng.random() < 0.1 else [])
+            epic = "" if is_epic else f"BEN-{rng.randrange(epics) * 50 + 1}"
+            parent = str(100000 + rng.randrange(rows)) if kind == "Sub-task" else ""
+            words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 40)))
+            comment = f"0{rng.randint(1, 9)}/Mar/25 9:0{rng.randint(0, 9)} AM;{account};Looked at {rng.choice(WORDS)}"
+            cells = [
+                f"Issue {i} {rng.choice(WORDS)}", key, str(100000 + i), kind, status, category,
+                rng.choice(["Highest", "High", "Medium", "Low"]), "Done" if resolved else "", person, account,
+                f"{rng.randint(1, 28):02d}/Feb/25 {rng.randint(1, 12)}:{rng.randint(10, 59)} AM", "", resolved,
+                rng.choice(WORDS), rng.choice(WORDS), sprints[0], sprints[1] if len(sprints) > 1 else "",
+                str(rng.choice([1, 2, 3, 5, 8])), parent, epic, comment, "", f'"{words}"',
+                f"0|i{i:06x}:",
+            ]  # fmt: skip
+            handle.write(",".join(cells) + "\n")
+    path.with_suffix(".done").touch()
+    return path
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):

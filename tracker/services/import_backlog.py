@@ -8,6 +8,7 @@ item fields for the write core. Parents and epics are applied after all items ex
 child may come before its parent in the file. docs/imports.md has the mapping tables.
 """
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -178,10 +179,12 @@ KINDS = {
 SUBTASK_TYPES = frozenset({"sub_task", "subtask"})
 
 
+@functools.lru_cache(maxsize=4096)
 def _key(value: Any) -> str:
     return normalize_header(value).replace("-", "_")
 
 
+@functools.lru_cache(maxsize=1024)
 def status_category(value: Any) -> str:
     return CATEGORIES.get(_key(value), "") if value else ""
 
@@ -266,9 +269,17 @@ ID_PAIRS = (("Assignee", "Assignee Id"), ("Reporter", "Reporter Id"), ("Creator"
 MENTION = re.compile(r"\[~accountid:([^\]]+)\]")
 
 
-def _first(record: dict[str, Any], names: tuple[str, ...]) -> str:
-    for name in names:
-        value = record.get(name)
+@functools.lru_cache(maxsize=512)
+def _present(headers: tuple[str, ...], names: tuple[str, ...]) -> tuple[str, ...]:
+    """Which of `names` the file has, in order of preference (once per file)."""
+    have = set(headers)
+    return tuple(n for n in names if n in have)
+
+
+def _first(record: dict[str, Any], names: tuple[str, ...], headers: tuple[str, ...] | None = None) -> str:
+    """The first non-empty value of the columns `names`."""
+    for name in _present(headers or tuple(record), names):
+        value = record[name]
         if isinstance(value, list):
             value = value[0] if value else ""
         if value:
@@ -276,29 +287,49 @@ def _first(record: dict[str, Any], names: tuple[str, ...]) -> str:
     return ""
 
 
-def _all(record: dict[str, Any], prefix: str) -> list[str]:
+@functools.lru_cache(maxsize=64)
+def _columns(headers: tuple[str, ...], prefix: str) -> tuple[str, ...]:
+    """The headers named `prefix` (repeated) or `prefix (…)`/`prefix/s`, once per file."""
+    return tuple(h for h in headers if h == prefix or h.startswith((prefix + " (", prefix + "/")))
+
+
+@functools.lru_cache(maxsize=64)
+def _link_columns(headers: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    out = []
+    for header in headers:
+        match = re.match(r"(Inward|Outward) issue link \((.+)\)", header)
+        if match:
+            out.append((header, match.group(2), match.group(1).lower()))
+    return tuple(out)
+
+
+def _all(record: dict[str, Any], prefix: str, headers: tuple[str, ...] | None = None) -> list[str]:
     """Every value of the columns named `prefix` (repeated) or `prefix (…)`/`prefix/s`."""
     out: list[str] = []
-    for header, value in record.items():
-        if header == prefix or header.startswith((prefix + " (", prefix + "/")):
-            out.extend(v for v in _list(value) if isinstance(v, str) and v.strip())
+    for header in _columns(headers or tuple(record), prefix):
+        value = record[header]
+        if isinstance(value, list):
+            out.extend(v for v in value if v.strip())
+        elif value and value.strip():
+            out.append(value)
     return out
 
 
 def jira_csv_issue(record: dict[str, Any]) -> Issue:
-    key = _first(record, ("Issue key", "Key", "Issue Key"))
+    headers = tuple(record)
+    key = _first(record, ("Issue key", "Key", "Issue Key"), headers)
     people = {}
     for name_column, id_column in ID_PAIRS:
-        name, ref = _first(record, (name_column,)), _first(record, (id_column,))
+        name, ref = _first(record, (name_column,), headers), _first(record, (id_column,), headers)
         if name and ref:
             people[ref] = name
     for name, ref in zip(_list(record.get("Watchers")), _list(record.get("Watchers Id")), strict=False):
         if name and ref:
             people[ref] = name
-    type_name = _first(record, ("Issue Type", "Issue type", "Type"))
-    assignee_name = _first(record, ("Assignee",))
+    type_name = _first(record, ("Issue Type", "Issue type", "Type"), headers)
+    assignee_name = _first(record, ("Assignee",), headers)
     comments = []
-    for raw in _all(record, "Comment"):
+    for raw in _all(record, "Comment", headers):
         parts = raw.split(";", 2)
         if len(parts) == 3:
             try:
@@ -310,34 +341,35 @@ def jira_csv_issue(record: dict[str, Any]) -> Issue:
                 continue
         comments.append((None, Person(), raw.strip()))
     links = []
-    for header, value in record.items():
-        match = re.match(r"(Inward|Outward) issue link \((.+)\)", header)
-        if match:
-            for target in _list(value):
-                if target:
-                    links.append(f"{match.group(2)} ({match.group(1).lower()}): {target}")
+    for header, link, direction in _link_columns(headers):
+        for target in _list(record[header]):
+            if target:
+                links.append(f"{link} ({direction}): {target}")
     return Issue(
         external_id=key,
-        alt_id=_first(record, ("Issue id", "Issue ID")),
-        title=_first(record, ("Summary",)),
+        alt_id=_first(record, ("Issue id", "Issue ID"), headers),
+        title=_first(record, ("Summary",), headers),
         description=_text(record.get("Description")),
         type_name=type_name,
         subtask=_key(type_name) in SUBTASK_TYPES,
-        status=_first(record, ("Status",)),
-        category=status_category(_first(record, ("Status Category",))),
-        resolution=_first(record, ("Resolution",)),
-        priority=priority_of(_first(record, ("Priority",))),
-        labels=labels_of(_all(record, "Labels") + _all(record, "Components") + _all(record, "Component")),
-        created=parse_when(_first(record, ("Created",))),
-        updated=parse_when(_first(record, ("Updated",))),
-        resolved=parse_when(_first(record, ("Resolved", "Resolution date"))),
-        estimate=estimate_of(_first(record, ESTIMATE_COLUMNS)),
-        parent=_first(record, PARENT_COLUMNS),
-        epic=_first(record, EPIC_COLUMNS),
-        sprints=[SprintRef(name=n.strip()) for n in _all(record, "Sprint")],
-        assignee=Person(name=assignee_name, ref=_first(record, ("Assignee Id",))) if assignee_name else Person(),
+        status=_first(record, ("Status",), headers),
+        category=status_category(_first(record, ("Status Category",), headers)),
+        resolution=_first(record, ("Resolution",), headers),
+        priority=priority_of(_first(record, ("Priority",), headers)),
+        labels=labels_of(
+            _all(record, "Labels", headers) + _all(record, "Components", headers) + _all(record, "Component", headers)
+        ),
+        created=parse_when(_first(record, ("Created",), headers)),
+        resolved=parse_when(_first(record, ("Resolved", "Resolution date"), headers)),
+        estimate=estimate_of(_first(record, ESTIMATE_COLUMNS, headers)),
+        parent=_first(record, PARENT_COLUMNS, headers),
+        epic=_first(record, EPIC_COLUMNS, headers),
+        sprints=[SprintRef(name=n.strip()) for n in _all(record, "Sprint", headers)],
+        assignee=Person(name=assignee_name, ref=_first(record, ("Assignee Id",), headers))
+        if assignee_name
+        else Person(),
         comments=comments,
-        rank=_first(record, RANK_COLUMNS),
+        rank=_first(record, RANK_COLUMNS, headers),
         links=links,
         people=people,
     )

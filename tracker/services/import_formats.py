@@ -11,6 +11,7 @@ with the line and byte where it broke, and the import then writes nothing.
 
 import codecs
 import csv
+import functools
 import io
 import json
 import re
@@ -48,6 +49,7 @@ class FileBroken(Exception):
         super().__init__(f"{reason} (at {where})" if where else reason)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_header(name: Any) -> str:
     return re.sub(r"[\s\-.]+", "_", str(name).strip().lower())
 

@@ -155,6 +155,12 @@ class BacklogContext:
     sprints: dict[str, Sprint] = field(default_factory=dict)
     by_email: dict[str, Any] = field(default_factory=dict)
     by_name: dict[str, Any] = field(default_factory=dict)
+    # Jira's numeric issue ids → keys (parents are often named by id), and the source's rank
+    # of every issue, both from the tier pass that reads the whole file (imports._tiered).
+    alt: dict[str, str] = field(default_factory=dict)
+    ranks: list[tuple[str, str]] = field(default_factory=list)
+    # References whose target was not written yet when their item was: applied at the end.
+    deferred: list[tuple[int, str, str, str]] = field(default_factory=list)
 
     @classmethod
     def load(cls, job: ImportJob) -> "BacklogContext":
@@ -239,6 +245,7 @@ def write_items(job: ImportJob, rows: Rows, ctx: BacklogContext | None = None) -
         .order_by()
     }
     skipped = repeated
+    targets = _targets(ctx, project, [issue for _, issue in by_ext.values()])
     entries: list[tuple[str, int, dict[str, Any], Any, Issue]] = []
     for external_id, (line, issue) in by_ext.items():
         item = existing.get(external_id)
@@ -246,6 +253,7 @@ def write_items(job: ImportJob, rows: Rows, ctx: BacklogContext | None = None) -
             skipped += 1  # deleted in Loopwise: an import does not bring it back
             continue
         fields = _item_fields(ctx, issue, item)
+        fields.update(_references(ctx, line, issue, targets))
         if item is None:
             fields.update(source=job.source, external_id=external_id)
             entries.append(("create", line, fields, None, issue))
@@ -263,6 +271,39 @@ def write_items(job: ImportJob, rows: Rows, ctx: BacklogContext | None = None) -
     updated = sum(1 for w in written if w.outcome == "updated")
     skipped += sum(1 for w in written if w.outcome == "unchanged")
     return created, updated, skipped, errors
+
+
+def _targets(ctx: BacklogContext, project: Any, issues: list[Issue]) -> dict[str, BacklogItem]:
+    """The items a batch's epics and parents name that exist already (one query)."""
+    keys = {ctx.alt.get(ref, ref) for issue in issues for ref in (issue.parent, issue.epic) if ref}
+    if not keys:
+        return {}
+    rows = BacklogItem.objects.filter(
+        project=project, source=ctx.job.source, external_id__in=keys, deleted_at__isnull=True
+    ).only("id", "project_id", "number", "kind", "deleted_at", "parent_id", "epic_id", "external_id")
+    return {item.external_id: item for item in rows.order_by()}
+
+
+def _references(ctx: BacklogContext, line: int, issue: Issue, targets: dict[str, BacklogItem]) -> dict[str, Any]:
+    """`epic` / `parent` for an issue whose targets exist; the others wait for the end."""
+    fields: dict[str, Any] = {}
+    waiting = False
+    kind = kind_of(issue)
+    for ref in (issue.epic, issue.parent):
+        if not ref:
+            continue
+        target = targets.get(ctx.alt.get(ref, ref))
+        if target is None:
+            waiting = True
+        elif target.external_id == issue.external_id:
+            continue
+        elif target.kind == ItemKind.EPIC and kind != ItemKind.EPIC:
+            fields.setdefault("epic", target)
+        elif target.kind != ItemKind.EPIC:
+            fields.setdefault("parent", target)
+    if waiting:
+        ctx.deferred.append((line, issue.external_id, issue.parent, issue.epic))
+    return fields
 
 
 def _write_comments(ctx: BacklogContext, project: Any, pairs: list[tuple[BacklogItem, Issue]]) -> None:
@@ -310,72 +351,68 @@ def _chunks(values: list[Any], size: int) -> Iterable[list[Any]]:
         yield values[start : start + size]
 
 
-def apply_references(job: ImportJob, issues: Iterable[tuple[int, Issue]]) -> list[dict[str, Any]]:
-    """Epics and parents by key (or Jira's numeric id), once every item exists; then the
-    source's rank order among the imported items. Returns problems to report by line."""
-    refs: list[tuple[int, str, str, str]] = []
-    alt: dict[str, str] = {}
-    ranks: list[tuple[str, str]] = []
-    for line, issue in issues:
-        if issue.alt_id:
-            alt[issue.alt_id] = issue.external_id
-        if issue.parent or issue.epic:
-            refs.append((line, issue.external_id, issue.parent, issue.epic))
-        if issue.rank:
-            ranks.append((issue.rank, issue.external_id))
+def apply_references(
+    job: ImportJob, ctx: BacklogContext, refs: list[tuple[int, str, str, str]]
+) -> list[dict[str, Any]]:
+    """Epics and parents that could not be set when their item was written (the target came
+    later), by key or Jira's numeric id; then the source's rank order among the imported
+    items. Returns problems to report by line."""
     problems: list[dict[str, Any]] = []
     project = job.project
     for chunk in _chunks(refs, REFERENCE_BATCH):
         wanted = {ext for _, ext, _, _ in chunk}
         for _, _, parent, epic in chunk:
-            for ref in (parent, epic):
-                if ref:
-                    wanted.update({ref, alt.get(ref, ref)})
-        items = {
-            i.external_id: i
-            for i in BacklogItem.objects.filter(
+            wanted.update(ctx.alt.get(ref, ref) for ref in (parent, epic) if ref)
+        known = {
+            row[0]: row
+            for row in BacklogItem.objects.filter(
                 project=project, source=job.source, external_id__in=wanted, deleted_at__isnull=True
-            ).order_by()
+            )
+            .order_by()
+            .values_list("external_id", "id", "kind", "epic_id", "parent_id")
         }
-        updates: list[Update] = []
-        lines: list[int] = []
+        planned: list[tuple[int, Any, dict[str, Any]]] = []
         for line, ext, parent_ref, epic_ref in chunk:
-            item = items.get(ext)
-            if item is None:
+            row = known.get(ext)
+            if row is None:
                 continue
-            fields: dict[str, Any] = {}
+            wanted_refs: dict[str, Any] = {}
             for ref in (epic_ref, parent_ref):
                 if not ref:
                     continue
-                target = items.get(alt.get(ref, ref)) or items.get(ref)
+                target = known.get(ctx.alt.get(ref, ref))
                 if target is None:
-                    problems.append(
-                        {"line": line, "reason": f"{ext}: its parent {ref} is neither in the file nor in Loopwise"}
-                    )
-                elif target.pk == item.pk:
+                    problems.append({"line": line, "reason": f"{ext}: {ref} is neither in the file nor in Loopwise"})
+                elif target[1] == row[1]:
                     continue
-                elif target.kind == ItemKind.EPIC and item.kind != ItemKind.EPIC:
-                    fields.setdefault("epic", target)
-                elif target.kind != ItemKind.EPIC:
-                    fields.setdefault("parent", target)
-            if "epic" in fields and fields["epic"].pk == item.epic_id:
-                del fields["epic"]
-            if "parent" in fields and fields["parent"].pk == item.parent_id:
-                del fields["parent"]
-            if fields:
-                updates.append(Update(len(updates), item.pk, fields))
-                lines.append(line)
-        if updates:
+                elif target[2] == ItemKind.EPIC and row[2] != ItemKind.EPIC:
+                    wanted_refs.setdefault("epic", target[1])
+                elif target[2] != ItemKind.EPIC:
+                    wanted_refs.setdefault("parent", target[1])
+            if wanted_refs.get("epic") in (None, row[3]):
+                wanted_refs.pop("epic", None)
+            if wanted_refs.get("parent") in (None, row[4]):
+                wanted_refs.pop("parent", None)
+            if wanted_refs:
+                planned.append((line, row[1], wanted_refs))
+        if not planned:
+            continue
+        objects = BacklogItem.objects.in_bulk({pk for _, _, refs_ in planned for pk in refs_.values()})
+        updates = [
+            Update(index, pk, {name: objects[target] for name, target in refs_.items() if target in objects})
+            for index, (_, pk, refs_) in enumerate(planned)
+        ]
+        lines = [line for line, _, _ in planned]
 
-            def write(excluded: set[int], updates: list[Update] = updates) -> list[Any]:
-                return items_write(
-                    project=project, actor=job.created_by, updates=[u for u in updates if u.index not in excluded]
-                )
+        def write(excluded: set[int], updates: list[Update] = updates) -> list[Any]:
+            return items_write(
+                project=project, actor=job.created_by, updates=[u for u in updates if u.index not in excluded]
+            )
 
-            problems.extend(_write_reporting(write, lines)[1])
-    if ranks:
-        ranks.sort()
-        order = [ext for _, ext in ranks]
+        problems.extend(_write_reporting(write, lines)[1])
+    if ctx.ranks:
+        ctx.ranks.sort()
+        order = [ext for _, ext in ctx.ranks]
         ids = dict(
             BacklogItem.objects.filter(
                 project=project, source=job.source, external_id__in=order, deleted_at__isnull=True
@@ -426,8 +463,8 @@ def prepare_sprints(job: ImportJob) -> None:
     sprints_ensure(project=project, wanted=wanted)
 
 
-def finish_backlog(job: ImportJob, issues: Iterable[tuple[int, Issue]]) -> list[dict[str, Any]]:
-    problems = apply_references(job, issues)
+def finish_backlog(job: ImportJob, ctx: BacklogContext, refs: list[tuple[int, str, str, str]]) -> list[dict[str, Any]]:
+    problems = apply_references(job, ctx, refs)
     sprints = (job.mapping.get("scan") or {}).get("sprints") or {}
     if not sprints:
         return problems

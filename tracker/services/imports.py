@@ -50,13 +50,14 @@ from tracker.models import (
     ImportJob,
     ImportKind,
     ImportStatus,
+    ItemKind,
     ItemStatus,
     Project,
     Workspace,
 )
 from tracker.services.dispatch import BULK, dispatch
 from tracker.services.errors import ValidationError
-from tracker.services.import_backlog import Issue, default_status, read_issue, status_key
+from tracker.services.import_backlog import Issue, default_status, kind_of, read_issue, status_key
 from tracker.services.import_feedback import clean_feedback, column_mapping, getter, required_missing
 from tracker.services.import_formats import (
     HEAD_BYTES,
@@ -386,26 +387,61 @@ def _issues(job: ImportJob) -> Iterator[tuple[int, Issue]]:
             yield line, row
 
 
+def _tier(issue: Issue) -> int:
+    kind = kind_of(issue)
+    return 0 if kind == ItemKind.EPIC else 2 if issue.subtask or issue.parent else 1
+
+
+def _tiered(job: ImportJob, ctx: BacklogContext) -> Iterator[tuple[int, Any, str]]:
+    """The rows in the order that lets most references resolve as their item is written:
+    epics, then the other issues, then sub-tasks (the file is read three times). The first
+    reading also collects Jira's numeric ids and the rank of every issue."""
+    for tier in (0, 1, 2):
+        for line, row, error in _rows(job):
+            if isinstance(row, Issue):
+                if tier == 0:
+                    if row.alt_id:
+                        ctx.alt[row.alt_id] = row.external_id
+                    if row.rank:
+                        ctx.ranks.append((row.rank, row.external_id))
+                if _tier(row) == tier:
+                    yield line, row, error
+            elif tier == 1:
+                yield line, row, error  # bad and skipped rows are reported in file order
+
+
+def _all_references(job: ImportJob) -> list[tuple[int, str, str, str]]:
+    return [(line, i.external_id, i.parent, i.epic) for line, i in _issues(job) if i.parent or i.epic]
+
+
 # --- The first pass: check the whole file, collect what needs every row ---------------------
 
 
-def _scan(job: ImportJob) -> dict[str, Any]:
+def _scan(job: ImportJob, *, full: bool = True) -> dict[str, Any]:
     """Read the whole file once without writing: count, check, and collect statuses,
-    sprints, people and the rows that exist already. FileBroken when it cannot be read."""
-    scan: dict[str, Any] = {
-        "rows": 0,
-        "valid": 0,
-        "skipped": 0,
-        "invalid": 0,
-        "existing": 0,
-        "problems": [],
-        "statuses": {},
-        "sprints": {},
-        "people": {},
-        "with_parent": 0,
-        "comments": 0,
-        "assignees": 0,
-    }
+    sprints, people and the rows that exist already. FileBroken when it cannot be read.
+    Not `full` (a feedback file imported without a preview): only read and count it, which
+    is what keeps a broken file from writing anything."""
+    scan: dict[str, Any] = {"rows": 0}
+    if not full:
+        for _ in _records(job):
+            scan["rows"] += 1
+        return scan
+    scan.update(
+        {
+            "valid": 0,
+            "skipped": 0,
+            "invalid": 0,
+            "existing": 0,
+            "problems": [],
+            "statuses": {},
+            "sprints": {},
+            "people": {},
+            "with_parent": 0,
+            "comments": 0,
+            "assignees": 0,
+        }
+    )
     keys: list[str] = []
     for line, row, error in _rows(job):
         scan["rows"] += 1
@@ -488,11 +524,11 @@ def _existing(job: ImportJob, keys: list[str]) -> int:
     return rows.exclude(external_id="").order_by().count()
 
 
-def _scan_into(job: ImportJob) -> bool:
+def _scan_into(job: ImportJob, *, full: bool = True) -> bool:
     """Run the first pass and keep its result on the job. False (and the job failed, with
     where the file broke) when the file is broken."""
     try:
-        scan = _scan(job)
+        scan = _scan(job, full=full)
     except FileBroken as exc:
         message = f"{exc}. Nothing was imported."
         job.mapping = {**job.mapping, "scan": {"broken": {"reason": exc.reason, "line": exc.line, "byte": exc.byte}}}
@@ -511,7 +547,7 @@ def import_preview(job: ImportJob) -> dict[str, Any] | None:
     """What the import will do, from the first pass: format, encoding, columns, counts of
     creates and updates, statuses and their mapping, sprints, the first problems."""
     scan = job.mapping.get("scan")
-    if not scan:
+    if not scan or "valid" not in scan and not scan.get("broken"):
         return None
     if scan.get("broken"):
         return {"broken": scan["broken"], "format": job.format, "encoding": job.encoding}
@@ -568,7 +604,7 @@ def import_run(job_id: Any) -> ImportJob:
     )
     try:
         job.refresh_from_db()
-        if "scan" not in job.mapping and not _scan_into(job):
+        if "scan" not in job.mapping and not _scan_into(job, full=job.kind == ImportKind.BACKLOG):
             return job
         resume_after = job.rows_done
         backlog = job.kind == ImportKind.BACKLOG
@@ -581,7 +617,8 @@ def import_run(job_id: Any) -> ImportJob:
         batch = Batch()
         size = settings.IMPORT_BATCH_SIZE
         analyze_at = max(ANALYZE_FROM_ROWS, 2 * resume_after)
-        for index, (line, row, error) in enumerate(_rows(job)):
+        rows = _tiered(job, ctx) if ctx is not None else _rows(job)
+        for index, (line, row, error) in enumerate(rows):
             if index < resume_after:
                 continue  # committed by an earlier run of this job
             batch.seen += 1
@@ -601,9 +638,11 @@ def import_run(job_id: Any) -> ImportJob:
                     analyze_at = 2 * job.rows_done
         if batch.seen and not _commit_batch(job, batch, ctx):
             return ImportJob.objects.get(pk=job.pk)
-        if backlog:
+        if ctx is not None:
+            # A resumed run did not see the references of the batches before it: check all.
+            refs = ctx.deferred if resume_after == 0 else _all_references(job)
             with transaction.atomic():
-                problems = finish_backlog(job, _issues(job))
+                problems = finish_backlog(job, ctx, refs)
             if problems:
                 _record_problems(job, problems)
     except (OperationalError, InterfaceError):

@@ -141,7 +141,14 @@ def items_arrange(*, project: Project, actor: AbstractBaseUser | None, ordered: 
     unique constraint is checked row by row), then to their final slots.
     """
     project = lock_project(project)
-    locked = lock_items(ordered)
+    # Only what a rank change touches (an import arranges thousands of items at once).
+    locked = {
+        str(item.pk): item
+        for item in BacklogItem.objects.select_for_update()
+        .filter(pk__in=list(ordered))
+        .order_by("pk")
+        .only("id", "project_id", "rank", "version", "sprint_id", "status")
+    }
     items = [locked[str(pk)] for pk in ordered if str(pk) in locked]
     if any(item.project_id != project.pk for item in items):
         raise ValidationError({"items": "Every item must belong to this backlog."})
