@@ -19,6 +19,7 @@ urlpatterns = [
     path(PROJECT, workspace.ProjectDetailView.as_view(), name="api-project"),
     path(PROJECT + "items/", items.ItemListView.as_view(), name="api-items"),
     path(PROJECT + "items/bulk/", items.ItemBulkView.as_view(), name="api-items-bulk"),
+    path(PROJECT + "items/export.csv", items.ItemExportView.as_view(), name="api-items-export"),
     path(
         PROJECT + "items/by-external/<seg:source>/<seg:external_id>/",
         items.ItemByExternalView.as_view(),

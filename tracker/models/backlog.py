@@ -96,9 +96,7 @@ class BacklogItem(PublicModel):
         limit_choices_to={"kind": ItemKind.EPIC},
     )
     # A sub-task's parent (any kind but an epic; epics group through `epic`).
-    parent = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="subtasks"
-    )
+    parent = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="subtasks")
     sprint = models.ForeignKey("tracker.Sprint", on_delete=models.SET_NULL, null=True, blank=True, related_name="items")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

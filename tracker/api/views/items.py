@@ -1,18 +1,22 @@
-"""Backlog items: list, create, read, edit, delete, move, upsert by external id, bulk."""
+"""Backlog items: list, create, read, edit, delete, move, upsert by external id, bulk, export."""
 
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from django.http import Http404, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.access import Action
 from tracker.api.base import ApiView
 from tracker.api.exceptions import flatten
+from tracker.api.exports import jira_csv
 from tracker.api.filters import ITEM_ORDERINGS, FilterBackend, ItemFilter
 from tracker.api.refs import resolve_item_refs
 from tracker.api.serializers.common import BulkResultSerializer
@@ -39,7 +43,7 @@ from tracker.api.views.common import (
     WRITE_ERRORS,
     ordering_param,
 )
-from tracker.models import BacklogItem, ChangeKind, Project
+from tracker.models import BacklogItem, ChangeKind, ItemStatus, Project
 from tracker.services.backlog import item_create, item_delete, item_move, item_update
 from tracker.services.errors import ValidationError
 from tracker.services.sync import Upserted, item_upsert, items_upsert_bulk
@@ -397,3 +401,62 @@ class ItemBulkView(ProjectItemsMixin):
         results = items_upsert_bulk(project=self.project, actor=request.user, entries=entries, errors=errors)
         project_key = self.project.key
         return Response(bulk_answer(results, lambda item: f"{project_key}-{item.number}"))
+
+
+class FirstRenderer(BaseContentNegotiation):
+    """Answers in the view's first renderer whatever Accept says: the export's body is CSV
+    (not rendered by DRF), so `Accept: text/csv` must not be a 406 and errors stay JSON."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: str | None = None) -> Any:
+        renderer: BaseRenderer = renderers[0]
+        return renderer, renderer.media_type
+
+
+EXPORT_STATUS = OpenApiParameter(
+    "status",
+    str,
+    description=f"Only items in these statuses, comma separated ({', '.join(ItemStatus.values)}).",
+)
+
+
+def statuses_of(request: Request) -> list[str]:
+    """The statuses of `?status=`, comma separated or repeated; 400 for an unknown one."""
+    wanted = [name.strip() for raw in request.query_params.getlist("status") for name in raw.split(",")]
+    wanted = [name for name in wanted if name]
+    unknown = sorted(set(wanted) - set(ItemStatus.values))
+    if unknown:
+        raise ValidationError(
+            {"status": f"Unknown status {', '.join(unknown)}; one of {', '.join(ItemStatus.values)}."}
+        )
+    return wanted
+
+
+class ItemExportView(ProjectItemsMixin):
+    content_negotiation_class = FirstRenderer
+
+    @extend_schema(
+        summary="Export the backlog as a Jira CSV",
+        operation_id="workspaces_projects_items_export_csv",
+        description=(
+            "Every live item in rank order, in the columns of Jira's CSV export (one `Labels` column per label, "
+            "dates as `22/Sep/25 9:26 AM` in UTC), UTF-8 with a BOM: Jira's CSV importer and Loopwise's read it."
+        ),
+        parameters=[EXPORT_STATUS],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV file, streamed."),
+            **READ_ERRORS,
+        },
+    )
+    def get(self, request: Request, ws: str, key: str) -> StreamingHttpResponse:
+        items = BacklogItem.objects.in_project(self.project)
+        statuses = statuses_of(request)
+        if statuses:
+            items = items.filter(status__in=statuses)
+        response = StreamingHttpResponse(
+            jira_csv(items, project_key=self.project.key), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{self.project.key}-items.csv"'
+        return response
