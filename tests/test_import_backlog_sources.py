@@ -465,3 +465,29 @@ def test_a_jira_search_result_keeps_parents_sprints_and_comments(workspace, proj
     assert story.created_at == datetime(2025, 1, 2, 9, 0, tzinfo=UTC)
     assert story.sprint.name == "WEB Sprint 7" and story.sprint.state == SprintState.ACTIVE
     assert Comment.objects.get(item=story).author == sam
+
+
+# --- Out and back in ---------------------------------------------------------------------
+
+
+def test_a_backlog_exported_as_jira_csv_imports_back_with_its_fields(workspace, project, client):
+    from tracker.api.exports import jira_csv
+
+    backlog(workspace, project, JIRA_FILE)
+    target = f.ProjectFactory(workspace=workspace, key="NEW", name="New")
+    exported = "".join(jira_csv(BacklogItem.objects.filter(project=project), project_key=project.key))
+    job = backlog(workspace, target, exported.encode(), filename="SHOP-items.csv", source="loopwise")
+    assert job.status == ImportStatus.DONE and job.created == 5 and job.error_count == 0
+    before, after = items(project), {i.title: i for i in BacklogItem.objects.filter(project=target)}
+    for item in before.values():
+        copy = after[item.title]
+        assert (copy.kind, copy.status, copy.priority, copy.estimate) == (
+            item.kind,
+            item.status,
+            item.priority,
+            item.estimate,
+        )
+        assert copy.description == item.description
+        assert (copy.epic.title if copy.epic else None) == (item.epic.title if item.epic else None)
+        assert (copy.parent.title if copy.parent else None) == (item.parent.title if item.parent else None)
+        assert sorted(copy.labels.values_list("name", flat=True)) == sorted(item.labels.values_list("name", flat=True))

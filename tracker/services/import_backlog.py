@@ -315,6 +315,12 @@ def _all(record: dict[str, Any], prefix: str, headers: tuple[str, ...] | None = 
     return out
 
 
+def _unguarded(text: str) -> str:
+    """Spreadsheet exports (Loopwise's among them) put a ' before a cell starting with
+    = + - @ so that Excel does not run it as a formula; the text is without it."""
+    return text[1:] if len(text) > 1 and text[0] == "'" and text[1] in "=+-@" else text
+
+
 def jira_csv_issue(record: dict[str, Any]) -> Issue:
     headers = tuple(record)
     key = _first(record, ("Issue key", "Key", "Issue Key"), headers)
@@ -348,8 +354,8 @@ def jira_csv_issue(record: dict[str, Any]) -> Issue:
     return Issue(
         external_id=key,
         alt_id=_first(record, ("Issue id", "Issue ID"), headers),
-        title=_first(record, ("Summary",), headers),
-        description=_text(record.get("Description")),
+        title=_unguarded(_first(record, ("Summary",), headers)),
+        description=_unguarded(_text(record.get("Description"))),
         type_name=type_name,
         subtask=_key(type_name) in SUBTASK_TYPES,
         status=_first(record, ("Status",), headers),

@@ -22,8 +22,12 @@ class ItemSerializer(serializers.ModelSerializer):
     key = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
     epic = serializers.SerializerMethodField()
+    parent = serializers.SerializerMethodField(help_text="A sub-task's parent item, e.g. SHOP-12")
     sprint = serializers.SerializerMethodField()
     assignee = serializers.SerializerMethodField()
+    imported_assignee = serializers.CharField(
+        read_only=True, help_text="An assignee an import named who is not a member of the workspace"
+    )
     labels = serializers.SerializerMethodField()
     objectives = serializers.SerializerMethodField()
     impact = serializers.FloatField(source="impact_score")
@@ -33,9 +37,9 @@ class ItemSerializer(serializers.ModelSerializer):
         model = BacklogItem
         fields = [
             "id", "key", "number", "url", "title", "kind", "status", "priority", "estimate", "rank",
-            "description", "acceptance_criteria", "epic", "sprint", "assignee", "labels", "objectives",
-            "source", "external_id", "feedback_count", "customer_count", "impact", "version",
-            "created_at", "updated_at", "done_at", "deleted", "deleted_at",
+            "description", "acceptance_criteria", "epic", "parent", "sprint", "assignee", "imported_assignee",
+            "labels", "objectives", "source", "external_id", "feedback_count", "customer_count", "impact",
+            "version", "created_at", "updated_at", "done_at", "deleted", "deleted_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -52,6 +56,13 @@ class ItemSerializer(serializers.ModelSerializer):
         if not item.epic_id:
             return None
         number = item.epic_number if hasattr(item, "epic_number") else item.epic.number
+        return f"{item.project.key}-{number}"
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_parent(self, item: BacklogItem) -> str | None:
+        if not item.parent_id:
+            return None
+        number = item.parent_number if hasattr(item, "parent_number") else item.parent.number
         return f"{item.project.key}-{number}"
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
@@ -90,7 +101,8 @@ class ItemSerializer(serializers.ModelSerializer):
 
 LIST_COLUMNS = (
     "id", "number", "title", "kind", "status", "priority", "estimate", "rank", "description",
-    "acceptance_criteria", "epic_id", "epic_number", "sprint_id", "sprint_number", "assignee_id", "assignee_name",
+    "acceptance_criteria", "epic_id", "epic_number", "parent_id", "parent_number", "sprint_id", "sprint_number",
+    "assignee_id", "assignee_name", "imported_assignee",
     "label_names", "objective_ids", "source", "external_id", "feedback_count", "customer_count", "impact_score",
     "version", "created_at", "updated_at", "done_at", "deleted_at",
 )  # fmt: skip
@@ -103,6 +115,7 @@ def item_list_rows(queryset: QuerySet[BacklogItem]) -> QuerySet[BacklogItem]:
     objectives = BacklogItem.objectives.through.objects.filter(backlogitem_id=OuterRef("pk"))
     return queryset.annotate(
         epic_number=F("epic__number"),
+        parent_number=F("parent__number"),
         sprint_number=F("sprint__number"),
         assignee_name=F("assignee__username"),
         label_names=ListOf(labels, "label__name"),
@@ -145,8 +158,10 @@ def item_list_data(rows: Iterable[dict[str, Any]], *, project: Project, request:
             "description": r["description"],
             "acceptance_criteria": r["acceptance_criteria"],
             "epic": f"{prefix}{r['epic_number']}" if r["epic_id"] else None,
+            "parent": f"{prefix}{r['parent_number']}" if r["parent_id"] else None,
             "sprint": r["sprint_number"] if r["sprint_id"] else None,
             "assignee": r["assignee_name"] if r["assignee_id"] else None,
+            "imported_assignee": r["imported_assignee"],
             "labels": sorted(r["label_names"]),
             "objectives": sorted(_uuid(o) for o in r["objective_ids"]),
             "source": r["source"],
@@ -236,10 +251,11 @@ class MoveSerializer(StrictSerializer):
 
 class CommentSerializer(serializers.ModelSerializer):
     author = serializers.SerializerMethodField()
+    author_name = serializers.CharField(read_only=True, help_text="An imported comment's author who is not a member")
 
     class Meta:
         model = Comment
-        fields = ["id", "author", "body", "version", "created_at", "updated_at"]
+        fields = ["id", "author", "author_name", "body", "version", "created_at", "updated_at"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.CharField(allow_null=True))

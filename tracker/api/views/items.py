@@ -132,9 +132,9 @@ BULK_RESULT_EXAMPLE = OpenApiExample(
 def item_queryset() -> QuerySet[BacklogItem]:
     # Constant queries per page: one for the rows (with project, workspace, epic, sprint and
     # assignee joined), one each for labels and objectives.
-    return BacklogItem.objects.select_related("project__workspace", "epic", "sprint", "assignee").prefetch_related(
-        "labels", "objectives"
-    )
+    return BacklogItem.objects.select_related(
+        "project__workspace", "epic", "parent", "sprint", "assignee"
+    ).prefetch_related("labels", "objectives")
 
 
 class ProjectItemsMixin(ApiView):
