@@ -491,3 +491,34 @@ def test_a_backlog_exported_as_jira_csv_imports_back_with_its_fields(workspace, 
         assert (copy.epic.title if copy.epic else None) == (item.epic.title if item.epic else None)
         assert (copy.parent.title if copy.parent else None) == (item.parent.title if item.parent else None)
         assert sorted(copy.labels.values_list("name", flat=True)) == sorted(item.labels.values_list("name", flat=True))
+
+
+def test_github_issues_as_json_lines_are_read_like_the_api_body(workspace, project):
+    lines = "".join(json.dumps(gh_issue(n, state="closed", closed_at="2024-02-02T00:00:00Z")) + "\n" for n in (1, 2))
+    job = backlog(workspace, project, lines.encode(), filename="issues.jsonl")
+    assert (job.format, job.created) == ("github_json", 2)
+    assert items(project)["1"].done_at == datetime(2024, 2, 2, tzinfo=UTC)
+
+
+JIRA_DC = (
+    "Summary,Issue key,Issue id,Parent id,Issue Type,Status,Priority,Resolution,Assignee,Reporter,Created,Updated,"
+    "Resolved,Component/s,Component/s,Fix Version/s,Sprint,Custom field (Story Points),Custom field (Epic Link),"
+    "Custom field (Epic Name)\n"
+    "Release train,DC-1,20001,,Epic,Open,Major,,,alice,2023-01-05 10:00,2023-01-05 10:00,,,,,,,,Train\n"
+    "Parser,DC-2,20002,,Story,Resolved,Critical,Fixed,bob,alice,2023-01-06 11:30,2023-02-01 09:00,"
+    "2023-02-01 09:00,Core,CLI,2.0,DC Sprint 3,8,DC-1,\n"
+    "Write tests,DC-3,20003,20002,Sub-task,Closed,Minor,Fixed,bob,alice,2023-01-07 08:00,2023-01-20 08:00,"
+    "2023-01-20 08:00,,,,DC Sprint 3,,,\n"
+)
+
+
+def test_a_jira_data_center_export_keeps_components_sub_tasks_and_iso_dates(workspace, project):
+    job = backlog(workspace, project, JIRA_DC.encode(), filename="dc.csv")
+    assert (job.format, job.created, job.error_count) == ("jira_csv", 3, 0)
+    got = items(project)
+    assert got["DC-2"].epic == got["DC-1"] and got["DC-3"].parent == got["DC-2"]
+    assert (got["DC-1"].priority, got["DC-2"].priority, got["DC-3"].priority) == (4, 5, 2)
+    assert sorted(got["DC-2"].labels.values_list("name", flat=True)) == ["CLI", "Core"]
+    assert got["DC-2"].status == ItemStatus.DONE and got["DC-2"].done_at == datetime(2023, 2, 1, 9, tzinfo=UTC)
+    assert got["DC-2"].imported_assignee == "bob" and got["DC-2"].estimate == Decimal("8.0")
+    assert Sprint.objects.get(name="DC Sprint 3").state == SprintState.CLOSED  # all its items are done

@@ -142,6 +142,8 @@ def detect(kind: str, head: bytes, filename: str = "") -> Detected:
             return Detected(ImportFormat.JIRA_JSON, encoding, "object", keys=keys)
         if backlog and ({"cards", "lists"} <= set(keys) or re.search(r'"cards"\s*:\s*\[', text[:200_000])):
             return Detected(ImportFormat.TRELLO_JSON, encoding, "object", keys=keys)
+        if isinstance(first, dict) and backlog and "number" in first and ("html_url" in first or "state" in first):
+            return Detected(ImportFormat.GITHUB_JSON, encoding, "jsonl", keys=keys)  # gh api --jq '.[]'
         if isinstance(first, dict):
             fmt = ImportFormat.JSON if backlog else _feedback_json_format(first)
             return Detected(ImportFormat.JSONL if fmt == ImportFormat.JSON else fmt, encoding, "jsonl", keys=keys)
