@@ -163,9 +163,23 @@ def drop_workspaces(prefix: str = "bench-import-") -> None:
             "AND table_name LIKE 'tracker\\_%%'"
         )
         tables = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_name LIKE 'tracker\\_%%' "
+            "AND column_name IN ('project_id', 'item_id', 'backlogitem_id')"
+        )
+        scoped = cursor.fetchall()
         with transaction.atomic():
             cursor.execute("SET LOCAL session_replication_role = replica")  # foreign keys: all rows go together
             cursor.execute("DELETE FROM tracker_importchunk WHERE job_id IN (SELECT id FROM tracker_importjob WHERE workspace_id = ANY(%s))", [ids])  # fmt: skip
+            # A backlog import's rows hang off its project and items (comments, labels, sprints).
+            projects = "SELECT id FROM tracker_project WHERE workspace_id = ANY(%s)"
+            items = f"SELECT id FROM tracker_backlogitem WHERE project_id IN ({projects})"  # noqa: S608
+            for table, column in scoped:
+                if column != "project_id" and table not in tables:
+                    cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({items})", [ids])  # noqa: S608
+            for table, column in scoped:
+                if column == "project_id" and table not in tables:
+                    cursor.execute(f"DELETE FROM {table} WHERE project_id IN ({projects})", [ids])  # noqa: S608
             for table in tables:
                 cursor.execute(f"DELETE FROM {table} WHERE workspace_id = ANY(%s)", [ids])  # noqa: S608 - catalog names
             cursor.execute("DELETE FROM tracker_workspace WHERE id = ANY(%s)", [ids])
@@ -196,6 +210,30 @@ def import_files(paths: list[Path]) -> dict[str, float]:
         raise RuntimeError(f"an import failed: {states}")
     rows = sum(done for _, done, _ in states)
     return {"rows": rows, "seconds": seconds, "rows_per_second": rows / seconds}
+
+
+def import_backlog(path: Path) -> dict[str, float]:
+    """Queue one backlog import (a Jira export into a fresh project), wait for it; rows/s."""
+    from tracker.models import ImportJob, ImportStatus, Project
+    from tracker.services.imports import import_start
+
+    started = time.perf_counter()
+    with path.open("rb") as upload:
+        workspace = fresh_workspace("import")
+        project = Project.objects.create(workspace=workspace, key="BEN", name="Bench")
+        job = import_start(
+            workspace=workspace, actor=None, kind="backlog", filename=path.name, data=upload, project=project
+        )
+    while True:
+        job.refresh_from_db()
+        if job.status in (ImportStatus.DONE, ImportStatus.FAILED):
+            break
+        time.sleep(0.5)
+    seconds = time.perf_counter() - started
+    if job.status != ImportStatus.DONE or job.error_count:
+        raise RuntimeError(f"the backlog import failed: {job.status} {job.message} {job.errors[:3]}")
+    done = ImportJob.objects.get(pk=job.pk).rows_done
+    return {"rows": done, "seconds": seconds, "rows_per_second": done / seconds}
 
 
 def new_feedback(workspace: Any, count: int, seed: int) -> list[Any]:

@@ -549,6 +549,17 @@ def background(args: argparse.Namespace, out: list[Result]) -> None:
     ))  # fmt: skip
     bg.drop_workspaces()
 
+    jira = bg.write_jira_csv(Path(args.data_dir) / "jira-20k.csv", 20_000)
+    log("backlog import of a 20,000-issue Jira export on one worker …")
+    backlog = workers(1, lambda w: {**bg.import_backlog(jira), "rss": w.peak_rss_mb()})
+    out.append(Result(
+        "Backlog import, 20,000-issue Jira CSV (sprints, epics, sub-tasks, comments, rank) on a worker",
+        "reported (no budget)",
+        detail=f"{backlog['rows_per_second']:,.0f} rows/s ({backlog['seconds']:.0f} s), "
+        f"worker peak RSS {backlog['rss']:.0f} MB",
+    ))  # fmt: skip
+    bg.drop_workspaces()
+
     if args.million:
         big = bg.write_csv(Path(args.data_dir) / "feedback-1m.csv", 1_000_000)
         log("import of 1,000,000 CSV rows on one worker …")
