@@ -522,3 +522,14 @@ def test_a_jira_data_center_export_keeps_components_sub_tasks_and_iso_dates(work
     assert got["DC-2"].status == ItemStatus.DONE and got["DC-2"].done_at == datetime(2023, 2, 1, 9, tzinfo=UTC)
     assert got["DC-2"].imported_assignee == "bob" and got["DC-2"].estimate == Decimal("8.0")
     assert Sprint.objects.get(name="DC Sprint 3").state == SprintState.CLOSED  # all its items are done
+
+
+def test_priorities_and_status_categories_named_in_other_ways_are_understood(workspace, project):
+    data = jira(
+        "Eins,APP-10,1010,Story,Geprüft,Fertig,P1 - Critical,,,,01/Feb/25 8:00 AM,02/Feb/25 8:00 AM,,,,,,,,,,\n",
+        "Deux,APP-11,1011,Story,Recette,En cours,2-High,,,,01/Feb/25 8:00 AM,,,,,,,,,,,\n",
+    )
+    backlog(workspace, project, data)
+    got = items(project)
+    assert (got["APP-10"].status, got["APP-10"].priority) == (ItemStatus.DONE, 5)
+    assert (got["APP-11"].status, got["APP-11"].priority) == (ItemStatus.IN_PROGRESS, 4)

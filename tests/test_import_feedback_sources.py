@@ -141,3 +141,24 @@ def test_a_feedback_csv_saved_by_excel_is_read_with_its_encoding(workspace):
     job = feedback(workspace, data, filename="umfrage.csv")
     assert job.status == ImportStatus.DONE and job.created == 1 and job.encoding == "cp1252"
     assert Feedback.objects.get().body == "Die Suche ist zu langsam für große Projekte"
+
+
+def test_google_play_scraper_output_saved_as_csv_keeps_stars_as_csat(workspace):
+    data = (
+        b"reviewId,userName,userImage,content,score,thumbsUpCount,reviewCreatedVersion,at,replyContent,repliedAt,"
+        b"appVersion\ngp:1,Ann,https://x/a.png,Great app,5,0,1.2,2024-04-01 09:00:00,,,1.2\n"
+    )
+    job = feedback(workspace, data, filename="reviews.csv")
+    review = Feedback.objects.get()
+    assert job.format == "google_play" and (review.csat, review.nps) == (5, None)
+    assert review.received_at == datetime(2024, 4, 1, 9, tzinfo=UTC)
+
+
+def test_node_app_store_scraper_output_keeps_stars_as_csat(workspace):
+    reviews = [
+        {"id": "11", "userName": "kim", "userUrl": "https://x", "version": "3.1", "score": 2, "title": "Meh",
+         "text": "Too many ads", "updated": "2024-08-01T10:00:00-07:00"},
+    ]  # fmt: skip
+    job = feedback(workspace, json.dumps(reviews).encode())
+    review = Feedback.objects.get()
+    assert job.format == "app_store" and (review.csat, review.nps, review.external_id) == (2, None, "11")

@@ -121,6 +121,26 @@ CATEGORIES = {
     "indeterminate": "in_progress",
     "done": "done",
     "complete": "done",
+    # Jira's category names in its other languages
+    "zu_erledigen": "todo",
+    "in_arbeit": "in_progress",
+    "fertig": "done",
+    "erledigt": "done",
+    "à_faire": "todo",
+    "a_faire": "todo",
+    "en_cours": "in_progress",
+    "terminé": "done",
+    "terminée": "done",
+    "por_hacer": "todo",
+    "en_curso": "in_progress",
+    "listo": "done",
+    "hecho": "done",
+    "da_fare": "todo",
+    "in_corso": "in_progress",
+    "completato": "done",
+    "te_doen": "todo",
+    "in_uitvoering": "in_progress",
+    "gereed": "done",
 }
 CATEGORY_STATUS = {"todo": ItemStatus.BACKLOG, "in_progress": ItemStatus.IN_PROGRESS, "done": ItemStatus.DONE}
 # Resolutions that mean the work was not done, though Jira files the issue under Done.
@@ -211,7 +231,9 @@ def priority_of(value: Any) -> int | None:
     text = _key(value)
     if text in PRIORITIES:
         return PRIORITIES[text]
-    return None
+    words = [w for w in re.split(r"[^a-z0-9]+", text) if w in PRIORITIES]  # "P1 - Critical", "2-High"
+    named = [w for w in words if not re.fullmatch(r"p\d", w)]
+    return PRIORITIES[(named or words)[0]] if words else None
 
 
 def estimate_of(value: Any) -> Decimal | None:

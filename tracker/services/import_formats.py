@@ -167,7 +167,11 @@ def _csv_format(kind: str, headers: list[str]) -> str:
             return ImportFormat.LINEAR_CSV
         return ImportFormat.CSV
     if {"star_rating", "review_text"} <= names or {"review_submit_date_and_time", "star_rating"} <= names:
-        return ImportFormat.GOOGLE_PLAY
+        return ImportFormat.GOOGLE_PLAY  # the Play Console's review export
+    if {"reviewid", "score", "content"} <= names:
+        return ImportFormat.GOOGLE_PLAY  # google-play-scraper saved as CSV
+    if {"rating", "review"} <= names or {"score", "text", "username", "title"} <= names:
+        return ImportFormat.APP_STORE
     if ("requester" in names or "requester_email" in names) and ("subject" in names or "description" in names):
         return ImportFormat.TICKETS_CSV
     return ImportFormat.CSV
@@ -178,7 +182,9 @@ def _feedback_json_format(first: dict[str, Any]) -> str:
     if "reviewid" in keys and "score" in keys and "content" in keys:
         return ImportFormat.GOOGLE_PLAY  # google-play-scraper
     if {"rating", "review"} <= keys or {"rating", "title", "username"} <= keys:
-        return ImportFormat.APP_STORE  # app-store-scraper, App Store Connect
+        return ImportFormat.APP_STORE  # app-store-scraper (Python)
+    if {"score", "text", "username"} <= keys and ("userurl" in keys or "title" in keys):
+        return ImportFormat.APP_STORE  # app-store-scraper (Node)
     return ImportFormat.JSON
 
 
@@ -280,7 +286,7 @@ def iter_csv(raw: IO[bytes], *, encoding: str, delimiter: str, strict_width: boo
                     "The file ends inside a quoted field: it was cut off", line=last + 1, byte=start_byte
                 ) from exc
             if pending:
-                yield pending
+                yield pending[0], pending[1], ""
                 pending = None
             yield last + 1, None, f"Unreadable CSV: {exc}"
             last = reader.line_num
@@ -288,7 +294,7 @@ def iter_csv(raw: IO[bytes], *, encoding: str, delimiter: str, strict_width: boo
         line = last + 1
         last = reader.line_num
         if pending:
-            yield pending
+            yield pending[0], pending[1], ""
             pending = None
         if not any(cell.strip() for cell in row):
             continue
@@ -298,19 +304,16 @@ def iter_csv(raw: IO[bytes], *, encoding: str, delimiter: str, strict_width: boo
         record: dict[str, Any] = {h: row[i] if i < len(row) else "" for h, i in single.items()}
         for header, indexes in repeated.items():
             record[header] = [row[i] for i in indexes if i < len(row) and row[i].strip()]
-        if len(row) < width:
-            # A short row is fine in a hand-made CSV, but the last row of a file cut off in
-            # the middle is short too: hold it until we know whether more follows.
-            pending = (line, record, f"short:{len(row)}:{start_byte}")
-            continue
-        yield line, record, ""
+        # A short row is fine in a hand-made CSV, but the last row of a file cut off in the
+        # middle is short too: hold each row until the next one arrives. (A full last row
+        # without a line break is not taken as cut: spreadsheets save files that way.)
+        pending = (line, record, f"{len(row)}:{start_byte}")
     if pending:
         line, record, marker = pending
-        _, cells, byte = marker.split(":")
-        if strict_width or not lines.ended_with_newline:
-            raise FileBroken(
-                f"The last row has {cells} of {width} columns: the file was cut off", line=line, byte=int(byte)
-            )
+        cells, byte = (int(part) for part in marker.split(":"))
+        cut = not lines.ended_with_newline
+        if cells < width and (strict_width or cut):
+            raise FileBroken(f"The last row has {cells} of {width} columns: the file was cut off", line=line, byte=byte)
         yield line, record, ""
 
 
