@@ -108,6 +108,9 @@ DATABASES = {
         disable_server_side_cursors=env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default: an import's thread writes while requests do; wait for the lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A session left idle inside a transaction holds the change feed back (readers serve
     # only what lies below the oldest open transaction): end such sessions after this long.

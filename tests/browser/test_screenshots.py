@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
-from tests.conftest import need
-from tracker.models import BacklogItem, Customer, Sprint, SprintState, Workspace
+from tests.conftest import DATA_DIR, need
+from tracker.models import BacklogItem, Customer, Project, Sprint, SprintState, Workspace
 from tracker.services.imports import import_start
 
 pytestmark = [
@@ -44,6 +44,16 @@ def test_screenshots_of_the_main_pages(page, live_server, transactional_db):
         data=REVIEWS,
         source="appstore",
     )
+    need(DATA_DIR.is_dir(), f"the shared data folder {DATA_DIR} is absent (set LOOPWISE_DATA_DIR)")
+    preview = import_start(
+        workspace=Workspace.objects.get(slug="acme"),
+        actor=None,
+        kind="backlog",
+        project=Project.objects.get(workspace__slug="acme", key="SHOP"),
+        filename="jira-export.csv",
+        data=(DATA_DIR / "real-exports" / "jira-testautogen-2025.csv").read_bytes(),
+        preview=True,
+    )
     OUT.mkdir(parents=True, exist_ok=True)
     item = (
         BacklogItem.objects.filter(project__key="SHOP", project__workspace__slug="acme", kind="story")
@@ -76,6 +86,7 @@ def test_screenshots_of_the_main_pages(page, live_server, transactional_db):
         "review": f"/acme/SHOP/sprints/{review.number}/review/",
         "reports": "/acme/reports/",
         "imports": f"/acme/imports/{job.pk}/",
+        "import-preview": f"/acme/imports/{preview.pk}/",
     }
     for name, path in shots.items():
         page.goto(live_server.url + path)

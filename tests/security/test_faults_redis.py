@@ -212,6 +212,9 @@ def test_with_redis_down_an_upload_is_imported_later_and_waits_in_the_outbox(red
 
     assert response.status_code == 302
     job = m.ImportJob.objects.get(workspace=workspace)
+    assert job.status == m.ImportStatus.PREVIEW
+    assert client.post(f"/{workspace.slug}/imports/{job.pk}/", {"action": "import"}).status_code == 302
+    job.refresh_from_db()
     record = m.TaskRecord.objects.get(task="tracker.import_run_task")
     assert (job.status, record.state) == (m.ImportStatus.QUEUED, m.TaskState.PENDING)
 

@@ -214,6 +214,9 @@ TABLE: dict[str, Row] = {
     "api/v1/workspaces/<slug:ws>/projects/<pkey:key>/items/": Row(
         f"{AP}/items/", {"GET": API_MEMBERS, "POST": "401 404 403 403 201 201 201 201 403 201"}, body={"title": "New"}
     ),
+    "api/v1/workspaces/<slug:ws>/projects/<pkey:key>/items/export.csv": Row(
+        f"{AP}/items/export.csv", {"GET": API_MEMBERS}
+    ),
     "api/v1/workspaces/<slug:ws>/projects/<pkey:key>/items/bulk/": Row(
         f"{AP}/items/bulk/",
         {"POST": API_EDIT},
@@ -343,7 +346,10 @@ TABLE: dict[str, Row] = {
     "<slug:ws>/imports/": Row(
         f"{W}/imports/", {"GET": WEB_NO_GUEST, "POST": "L 404 403 403 403 403 R R L L"}, body=upload
     ),
-    "<slug:ws>/imports/<uuid:pk>/": Row(lambda t: f"{W}/imports/{t.import_job.pk}/", {"GET": WEB_NO_GUEST}),
+    # POST is Import / Cancel of a preview; on a finished job it only redirects to it.
+    "<slug:ws>/imports/<uuid:pk>/": Row(
+        lambda t: f"{W}/imports/{t.import_job.pk}/", {"GET": WEB_NO_GUEST, "POST": "L 404 403 403 403 403 R R L L"}
+    ),
     "<slug:ws>/<pkey:key>/settings/": Row(
         f"{P}/settings/",
         {"GET": "L 404 403 403 403 403 200 200 L L", "POST": "L 404 403 403 403 403 200 200 L L"},
@@ -383,6 +389,10 @@ TABLE: dict[str, Row] = {
     ),
     "api/v1/workspaces/<slug:ws>/imports/<uuid:pk>/": Row(
         lambda t: f"{A}/imports/{t.import_job.pk}/", {"GET": API_NO_GUEST}
+    ),
+    # The tenant's job has run: whoever may start it is told it is no preview (400).
+    "api/v1/workspaces/<slug:ws>/imports/<uuid:pk>/start/": Row(
+        lambda t: f"{A}/imports/{t.import_job.pk}/start/", {"POST": "401 404 403 403 403 403 400 400 403 400"}
     ),
     "api/v1/workspaces/<slug:ws>/webhooks/<uuid:pk>/deliveries/": Row(
         lambda t: f"{A}/webhooks/{t.webhook.pk}/deliveries/", {"GET": API_ADMINS}

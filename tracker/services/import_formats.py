@@ -76,12 +76,16 @@ def detect_encoding(head: bytes) -> str:
     if b"\x00" in head[:8192]:
         raise ValidationError({"file": "This is not a CSV or JSON file (it looks binary)."})
     sample = head[:200_000]
-    best = charset_normalizer.from_bytes(sample).best()
+    matches = charset_normalizer.from_bytes(sample)
+    best = matches.best()
     if best is None:
         raise ValidationError({"file": "The file is not text in any encoding Loopwise recognises."})
     name = codecs.lookup(best.encoding).name
-    # Single-byte Western guesses that read the sample the same as Windows-1252 (what Excel
-    # writes on most Windows machines) are taken as Windows-1252.
+    # Windows-1252 is what Excel writes on most Windows machines: where it reads the sample
+    # as plausibly as the best guess ("Café crème" is Windows-1250 "Café crčme" too), or
+    # the same, it is taken.
+    if any(m.encoding == "cp1252" and m.chaos <= best.chaos + 0.01 for m in matches):
+        return "cp1252"
     if name != "cp1252" and best.encoding.startswith(("cp125", "latin", "iso8859")):
         try:
             if sample.decode("cp1252") == sample.decode(name):

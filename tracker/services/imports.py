@@ -31,6 +31,7 @@ import io
 import logging
 import re
 import threading
+import time
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -240,23 +241,68 @@ def _launch(job: ImportJob) -> None:
         dispatch("tracker.import_run_task", job.pk, queue=BULK)
 
 
+# Jobs this process runs in a thread (embedded mode), so a status read can tell a job whose
+# thread died with an earlier process from one still running here.
+_THREADS: set[str] = set()
+_THREADS_LOCK = threading.Lock()
+THREAD_RETRIES = 5
+
+
 def _start_thread(job_id: Any) -> None:
+    key = str(job_id)
+    with _THREADS_LOCK:
+        if key in _THREADS:
+            return
+        _THREADS.add(key)
+
     def run() -> None:
         try:
-            import_run(job_id)
+            for attempt in range(THREAD_RETRIES):
+                try:
+                    import_run(job_id)
+                    return
+                except (OperationalError, InterfaceError):
+                    # SQLite busy with another writer, or the database restarting: the run
+                    # resumes from its last committed batch, as a worker's retry would.
+                    logger.warning("Import %s interrupted; retrying", job_id, exc_info=True)
+                    connection.close()
+                    time.sleep(2 * (attempt + 1))
+            ImportJob.objects.filter(pk=job_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]).update(
+                status=ImportStatus.FAILED,
+                finished_at=timezone.now(),
+                message="The import stopped: the database stayed unavailable. Upload the file again.",
+            )
         except Exception:  # the job records its failure; nothing here to re-raise into
             logger.exception("Import %s failed", job_id)
         finally:
+            with _THREADS_LOCK:
+                _THREADS.discard(key)
             connection.close()
 
     threading.Thread(target=run, name=f"import-{job_id}", daemon=True).start()
+
+
+def import_revive(job: ImportJob) -> None:
+    """Embedded mode: a queued or running job with no thread in this process lost it with an
+    earlier process (a restart of `make run`); start it again, from its last batch."""
+    if job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        return
+    if not (current_app.conf.task_always_eager and settings.IMPORT_THREAD_WHEN_EAGER):
+        return
+    with _THREADS_LOCK:
+        alive = str(job.pk) in _THREADS
+    if not alive:
+        logger.warning("Import %s has no thread in this process; resuming it", job.pk)
+        _start_thread(job.pk)
 
 
 def import_confirm(job: ImportJob, *, statuses: dict[str, str] | None = None) -> ImportJob:
     """Start a previewed import (with the user's status mapping)."""
     statuses = _clean_statuses(statuses)
     with transaction.atomic():
-        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        locked = ImportJob.objects.select_for_update().filter(pk=job.pk).first()
+        if locked is None:
+            raise ValidationError({"status": "This import was discarded meanwhile; upload the file again."})
         if locked.status != ImportStatus.PREVIEW:
             raise ValidationError({"status": f"This import is {locked.get_status_display().lower()}, not a preview."})
         if (locked.mapping.get("scan") or {}).get("broken"):
@@ -268,8 +314,25 @@ def import_confirm(job: ImportJob, *, statuses: dict[str, str] | None = None) ->
     return locked
 
 
+def import_discard(job: ImportJob) -> bool:
+    """Delete a job that never started (a preview, or a file found broken in its preview)
+    with its stored file. False when it started meanwhile: the row lock orders this against
+    an import_confirm of the same job, which locks the row too."""
+    with transaction.atomic():
+        locked = (
+            ImportJob.objects.select_for_update()
+            .filter(pk=job.pk, status__in=[ImportStatus.PREVIEW, ImportStatus.FAILED], started_at__isnull=True)
+            .first()
+        )
+        if locked is None:
+            return False
+        locked.delete()
+    return True
+
+
 def import_status(job: ImportJob) -> dict[str, Any]:
     job.refresh_from_db()
+    import_revive(job)
     return job_report(job)
 
 
@@ -725,4 +788,12 @@ def _commit_batch(job: ImportJob, batch: Batch, ctx: BacklogContext | None) -> b
     return True
 
 
-__all__ = ["import_confirm", "import_preview", "import_run", "import_start", "import_status"]
+__all__ = [
+    "import_confirm",
+    "import_discard",
+    "import_preview",
+    "import_revive",
+    "import_run",
+    "import_start",
+    "import_status",
+]

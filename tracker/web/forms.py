@@ -1,5 +1,7 @@
 """Django forms for parsing and re-rendering input; the services hold the rules."""
 
+from typing import Any
+
 from django import forms
 
 from tracker.models import Channel, ItemKind, ItemStatus, Priority, Segment, Tier, TriageState
@@ -108,7 +110,10 @@ KIND_CHOICES = [("", "All but epics"), ("all", "Everything"), *ItemKind.choices]
 
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(
-        choices=[("feedback", "Feedback (CSV, JSON or JSON Lines)"), ("backlog", "Backlog (Jira CSV or GitHub JSON)")],
+        choices=[
+            ("feedback", "Feedback (CSV, JSON, JSON Lines, app store reviews or support tickets)"),
+            ("backlog", "Backlog (a Jira, GitHub, Linear or Trello export)"),
+        ],
         initial="feedback",
         label="What the file holds",
     )
@@ -120,6 +125,29 @@ class ImportForm(forms.Form):
         help_text="Importing again with the same source updates rows instead of doubling them",
     )
     file = forms.FileField(label="File", allow_empty_file=True)
+
+
+class ImportStatusesForm(forms.Form):
+    """A previewed backlog import's status mapping: one select per status the file uses,
+    in the preview's order (fields are numbered: a file's status names are any text). A
+    status left out keeps the proposed one."""
+
+    def __init__(self, statuses: list[dict[str, Any]], data: Any = None) -> None:
+        super().__init__(data, prefix="status")
+        self.names = [entry["name"] for entry in statuses]
+        for index, entry in enumerate(statuses):
+            self.fields[str(index)] = forms.ChoiceField(
+                choices=ItemStatus.choices,
+                required=False,
+                initial=entry["status"],
+                label=entry["name"],
+                widget=forms.Select(attrs={"class": "status-select"}),
+            )
+
+    def mapping(self) -> dict[str, str]:
+        """{file status name: Loopwise status} for the statuses chosen."""
+        chosen = ((name, self.cleaned_data[str(index)]) for index, name in enumerate(self.names))
+        return {name: status for name, status in chosen if status}
 
 
 class ProjectSettingsForm(forms.Form):

@@ -2,6 +2,7 @@
 history and comments; editing with stale-version protection."""
 
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -20,8 +21,14 @@ HISTORY_LIMIT = 100
 
 
 def _item(project: Project, number: int) -> BacklogItem:
+    # Whether it has sub-tasks rides along, so the page lists them only when there are any
+    # (most items have none: no query for them).
+    subtasks = BacklogItem.objects.live().filter(parent=OuterRef("pk"))
     return get_object_or_404(
-        BacklogItem.objects.in_project(project).select_related("epic", "sprint", "assignee"), number=number
+        BacklogItem.objects.in_project(project)
+        .select_related("epic", "sprint", "assignee", "parent")
+        .annotate(has_subtasks=Exists(subtasks)),
+        number=number,
     )
 
 
@@ -59,7 +66,8 @@ def _edit_form(project: Project, item: BacklogItem, labels: list[str], data: dic
 
 def _page(request: HttpRequest, actor: Actor, project: Project, item: BacklogItem, **extra: object) -> HttpResponse:
     # Queries: labels (1), links with feedback and customers (1), impact (2: links, item),
-    # history with actors (1), comments with authors (1), objectives (1).
+    # history with actors (1), comments with authors (1), objectives (1); its sub-tasks (1)
+    # when it has any.
     labels = list(item.labels.values_list("name", flat=True))
     # Guests see the work, never the customers behind it (names, quotes, scores).
     can_see_feedback = actor.can(Action.VIEW_FEEDBACK)
@@ -75,6 +83,9 @@ def _page(request: HttpRequest, actor: Actor, project: Project, item: BacklogIte
     impact = item_impacts([item.pk], workspace=actor.workspace)[item.pk]
     history = list(History.objects.filter(item=item).select_related("actor").order_by("-at", "-id")[:HISTORY_LIMIT])
     comments = list(Comment.objects.filter(item=item).select_related("author"))
+    subtasks = (
+        list(item.subtasks.live().ranked().only("number", "title", "status", "parent")) if item.has_subtasks else []
+    )
     status = extra.pop("status", 200)
     can_edit = actor.can(Action.EDIT_ITEMS, project)
     context = base_context(
@@ -89,6 +100,7 @@ def _page(request: HttpRequest, actor: Actor, project: Project, item: BacklogIte
         history=history,
         comments=comments,
         objectives=list(item.objectives.all()),
+        subtasks=subtasks,
         description_html=render_markdown(item.description),
         criteria_html=render_markdown(item.acceptance_criteria),
         edit_form=extra.pop("edit_form", None) or (_edit_form(project, item, labels) if can_edit else None),
