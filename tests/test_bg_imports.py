@@ -326,3 +326,44 @@ def test_without_a_broker_the_upload_is_answered_before_the_import_runs_in_a_thr
     started[0]()
     job.refresh_from_db()
     assert (job.status, job.created) == ("done", 5)
+
+
+def test_a_thread_import_whose_process_died_resumes_when_its_status_is_read(workspace, settings, monkeypatch):
+    from tracker.services import imports
+
+    job = start(workspace, _numbered_feedback(3))  # queued; its thread (inline here) never ran
+    settings.IMPORT_THREAD_WHEN_EAGER = True
+    started = []
+    monkeypatch.setattr(imports, "_start_thread", started.append)
+    import_status(job)
+    assert started == [job.pk]
+
+
+def test_a_thread_import_retries_when_the_database_is_busy(workspace, settings, monkeypatch):
+    from django.db import OperationalError
+
+    from tracker.services import imports
+
+    job = start(workspace, _numbered_feedback(3))
+    calls = []
+
+    def flaky(job_id):
+        calls.append(job_id)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return import_run(job_id)
+
+    class InlineThread:
+        def __init__(self, target, name, daemon):
+            self.target = target
+
+        def start(self):
+            self.target()
+
+    monkeypatch.setattr(imports, "import_run", flaky)
+    monkeypatch.setattr(imports.threading, "Thread", InlineThread)
+    monkeypatch.setattr(imports.time, "sleep", lambda s: None)
+    monkeypatch.setattr(imports.connection, "close", lambda: None)
+    imports._start_thread(job.pk)
+    job.refresh_from_db()
+    assert len(calls) == 2 and job.status == "done" and job.created == 3
