@@ -367,3 +367,18 @@ def test_a_thread_import_retries_when_the_database_is_busy(workspace, settings, 
     imports._start_thread(job.pk)
     job.refresh_from_db()
     assert len(calls) == 2 and job.status == "done" and job.created == 3
+
+
+def test_previews_nobody_started_are_deleted_after_a_day(workspace):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tracker.services.imports import import_previews_cleanup
+
+    old = start(workspace, _numbered_feedback(2), preview=True)
+    fresh = start(workspace, _numbered_feedback(2), preview=True)
+    ImportJob.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    assert import_previews_cleanup() == 1
+    assert list(ImportJob.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert not ImportChunk.objects.filter(job_id=old.pk).exists()

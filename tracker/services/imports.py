@@ -33,6 +33,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import IO, Any
 
 from celery import current_app
@@ -328,6 +329,20 @@ def import_discard(job: ImportJob) -> bool:
             return False
         locked.delete()
     return True
+
+
+def import_previews_cleanup(*, hours: int | None = None) -> int:
+    """Delete previews nobody started or cancelled (and files found broken in theirs) after
+    IMPORT_PREVIEW_TTL_HOURS, with their stored files. Returns how many jobs went."""
+    hours = settings.IMPORT_PREVIEW_TTL_HOURS if hours is None else hours
+    stale = ImportJob.objects.filter(
+        status__in=[ImportStatus.PREVIEW, ImportStatus.FAILED],
+        started_at__isnull=True,
+        created_at__lt=timezone.now() - timedelta(hours=hours),
+    )
+    ImportChunk.objects.filter(job__in=stale).delete()
+    deleted, _ = stale.delete()
+    return deleted
 
 
 def import_status(job: ImportJob) -> dict[str, Any]:
@@ -792,6 +807,7 @@ __all__ = [
     "import_confirm",
     "import_discard",
     "import_preview",
+    "import_previews_cleanup",
     "import_revive",
     "import_run",
     "import_start",

@@ -31,4 +31,7 @@ def untriaged_reminders_task() -> int:
 
 @shared_task(base=LoopwiseTask, name="tracker.idempotency_cleanup_task")
 def idempotency_cleanup_task() -> int:
-    return periodic.idempotency_keys_cleanup()
+    """Hourly: expired idempotency keys, and import previews nobody started."""
+    from tracker.services.imports import import_previews_cleanup
+
+    return periodic.idempotency_keys_cleanup() + import_previews_cleanup()
