@@ -217,6 +217,9 @@ IMPORT_MAX_REPORTED_ERRORS = 200
 # Without a broker (the embedded default) an upload answers at once and its import runs in
 # a thread of the web process, so the job page shows progress; tests run it inline.
 IMPORT_THREAD_WHEN_EAGER = env_bool("IMPORT_THREAD_WHEN_EAGER", True)
+# A preview of a file up to this size is read while the upload waits; a larger one in the
+# background (the job page shows it when it is ready).
+IMPORT_PREVIEW_INLINE_BYTES = env_int("IMPORT_PREVIEW_INLINE_BYTES", 8 * 1024 * 1024)
 # A preview nobody starts or cancels is deleted (with its stored file) after this long.
 IMPORT_PREVIEW_TTL_HOURS = env_int("IMPORT_PREVIEW_TTL_HOURS", 24)
 # Webhooks: each attempt times out, failures retry with backoff, then the delivery fails.

@@ -382,3 +382,24 @@ def test_previews_nobody_started_are_deleted_after_a_day(workspace):
     assert import_previews_cleanup() == 1
     assert list(ImportJob.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert not ImportChunk.objects.filter(job_id=old.pk).exists()
+
+
+def test_a_large_file_is_previewed_in_the_background_and_started_once_read(
+    workspace, settings, django_capture_on_commit_callbacks
+):
+    from tracker.services.imports import import_confirm
+
+    settings.IMPORT_PREVIEW_INLINE_BYTES = 10
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        job = start(workspace, _numbered_feedback(4), preview=True)
+    report = import_status(job)
+    assert (report["status"], report["reading"], report["preview"]) == ("preview", True, None)
+    with pytest.raises(ValidationError):
+        import_confirm(job)  # not read yet
+    for callback in callbacks:
+        callback()  # the worker reads the file
+    report = import_status(job)
+    assert report["reading"] is False and report["preview"]["rows"] == 4
+    assert not Feedback.objects.exists()
+    import_confirm(job)
+    assert run(job).created == 4

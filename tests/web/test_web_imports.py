@@ -368,3 +368,18 @@ def test_an_imported_items_page_shows_its_parent_sub_tasks_and_imported_people(
         in page
     )
     assert 'id="subtasks"' not in page
+
+
+def test_the_progress_poll_reloads_the_page_once_a_large_files_preview_is_ready(client, settings, workspace, owner):
+    from tracker.services.imports import import_run, import_start
+
+    settings.IMPORT_PREVIEW_INLINE_BYTES = 10
+    job = import_start(
+        workspace=workspace, actor=owner, kind="feedback", filename="f.csv", data=b"text\nHi\nHo\n", preview=True
+    )
+    client.force_login(owner)
+    reading = client.get(f"/{workspace.slug}/imports/{job.pk}/", HTTP_HX_REQUEST="true")
+    assert reading.status_code == 200 and "Reading the file" in reading.content.decode()
+    import_run(job.pk)
+    ready = client.get(f"/{workspace.slug}/imports/{job.pk}/", HTTP_HX_REQUEST="true")
+    assert ready.status_code == 200 and ready.headers.get("HX-Refresh") == "true"

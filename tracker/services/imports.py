@@ -183,10 +183,12 @@ def import_start(
         job.size = size
         job.rows_total = _estimate_rows(found.container, found.format, head, size)
         job.save(update_fields=["size", "rows_total"])
-        if preview:
-            _scan_into(job)
-        else:
+        if not preview:
             _launch(job)
+        elif size <= settings.IMPORT_PREVIEW_INLINE_BYTES:
+            _scan_into(job)  # answered with the preview
+        else:
+            _launch(job)  # a large file is read in the background; the job shows the preview then
     return job
 
 
@@ -239,7 +241,7 @@ def _launch(job: ImportJob) -> None:
     if current_app.conf.task_always_eager and settings.IMPORT_THREAD_WHEN_EAGER:
         transaction.on_commit(lambda: _start_thread(job.pk))
     else:
-        dispatch("tracker.import_run_task", job.pk, queue=BULK)
+        dispatch("tracker.import_run_task", job.pk, queue=BULK)  # import_run reads a preview's file
 
 
 # Jobs this process runs in a thread (embedded mode), so a status read can tell a job whose
@@ -286,7 +288,8 @@ def _start_thread(job_id: Any) -> None:
 def import_revive(job: ImportJob) -> None:
     """Embedded mode: a queued or running job with no thread in this process lost it with an
     earlier process (a restart of `make run`); start it again, from its last batch."""
-    if job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+    reading = job.status == ImportStatus.PREVIEW and "scan" not in job.mapping
+    if job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING) and not reading:
         return
     if not (current_app.conf.task_always_eager and settings.IMPORT_THREAD_WHEN_EAGER):
         return
@@ -306,6 +309,8 @@ def import_confirm(job: ImportJob, *, statuses: dict[str, str] | None = None) ->
             raise ValidationError({"status": "This import was discarded meanwhile; upload the file again."})
         if locked.status != ImportStatus.PREVIEW:
             raise ValidationError({"status": f"This import is {locked.get_status_display().lower()}, not a preview."})
+        if "scan" not in locked.mapping:
+            raise ValidationError({"status": "Loopwise is still reading the file; start it once the preview shows."})
         if (locked.mapping.get("scan") or {}).get("broken"):
             raise ValidationError({"file": "The file is broken; upload a complete one."})
         locked.mapping = {**locked.mapping, "statuses": {**locked.mapping.get("statuses", {}), **statuses}}
@@ -371,6 +376,7 @@ def job_report(job: ImportJob) -> dict[str, Any]:
         "errors": job.errors,
         "message": job.message,
         "preview": import_preview(job),
+        "reading": job.status == ImportStatus.PREVIEW and "scan" not in job.mapping,
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
@@ -673,9 +679,15 @@ class Batch:
 
 
 def import_run(job_id: Any) -> ImportJob:
-    """Import the job's file (or continue after its last committed batch)."""
-    job = ImportJob.objects.get(pk=job_id)
-    if job.status in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.PREVIEW):
+    """Import the job's file (or continue after its last committed batch); for a preview
+    whose file was too large to read while the upload waited, read it (import_confirm then
+    starts the import)."""
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None or job.status in (ImportStatus.DONE, ImportStatus.FAILED):
+        return job or ImportJob(pk=job_id, status=ImportStatus.FAILED)
+    if job.status == ImportStatus.PREVIEW:
+        if "scan" not in job.mapping:
+            _scan_into(job)
         return job
     ImportJob.objects.filter(pk=job.pk, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]).update(
         status=ImportStatus.RUNNING, started_at=job.started_at or timezone.now()

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django_htmx.http import HttpResponseClientRefresh
 
 from tracker.access import Action, Actor
 from tracker.models import ImportJob, ImportKind, ImportStatus, Project
@@ -180,6 +181,11 @@ def _job_page(
     state = report["status"]
     preview = report["preview"] if state == ImportStatus.PREVIEW else None
     broken = (report["preview"] or {}).get("broken") if state == ImportStatus.FAILED else None
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.boosted and (preview or broken) and request.method == "GET":
+        # The progress fragment was polling while the file was read: the preview is a
+        # whole page of its own.
+        return HttpResponseClientRefresh()
     if preview and statuses_form is None:
         statuses_form = f.ImportStatusesForm(preview["statuses"])
     unstarted = state == ImportStatus.PREVIEW or (state == ImportStatus.FAILED and job.started_at is None)
@@ -195,7 +201,8 @@ def _job_page(
         utf8=job.encoding in UTF8,
         category_labels=CATEGORY_LABELS,
         field_labels=FIELD_LABELS,
-        running=state in (ImportStatus.QUEUED, ImportStatus.RUNNING),
+        running=state in (ImportStatus.QUEUED, ImportStatus.RUNNING) or report["reading"],
+        reading=report["reading"],
         percent=round((report["progress"] or 0) * 100),
     )
     return render_page(

@@ -98,6 +98,9 @@ class ImportJobSerializer(serializers.Serializer):
     errors = ImportRowErrorSerializer(many=True, help_text="Bad rows (the first 200) with line number and reason")
     message = serializers.CharField(allow_blank=True)
     preview = ImportPreviewSerializer(allow_null=True, help_text="What the import will do (once the file is read)")
+    reading = serializers.BooleanField(
+        help_text="A preview of a large file is being read in the background: poll until `preview` is set"
+    )
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)

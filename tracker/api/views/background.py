@@ -51,6 +51,7 @@ IMPORT_EXAMPLE = OpenApiExample(
         "errors": [{"line": 4, "reason": "NPS must be a whole number from 0 to 10, not 11"}],
         "message": "2 created, 0 updated, 0 skipped, 1 row with errors.",
         "preview": None,
+        "reading": False,
         "created_at": "2026-01-01T10:00:00Z",
         "started_at": "2026-01-01T10:00:00Z",
         "finished_at": "2026-01-01T10:00:01Z",
