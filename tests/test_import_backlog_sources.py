@@ -539,3 +539,13 @@ def test_a_central_european_export_is_read_in_its_own_encoding(workspace, projec
     data = jira("Příliš žluťoučký kůň,APP-9,1009,Task,To Do,To Do,Medium,,,,01/Feb/25 8:00 AM,,,,,,,,,,,\n")
     job = backlog(workspace, project, data.decode().encode("cp1250"))
     assert job.encoding == "cp1250" and items(project)["APP-9"].title == "Příliš žluťoučký kůň"
+
+
+def test_jira_search_pages_one_after_another_or_gathered_in_an_array_are_all_read(workspace, project):
+    first = {**JIRA_SEARCH, "issues": JIRA_SEARCH["issues"][:1]}
+    second = {**JIRA_SEARCH, "startAt": 1, "issues": JIRA_SEARCH["issues"][1:]}
+    job = backlog(workspace, project, (json.dumps(first) + "\n" + json.dumps(second)).encode(), filename="p.json")
+    assert (job.format, job.created) == ("jira_json", 2)
+    other = f.ProjectFactory(workspace=workspace, key="TWO", name="Two")
+    job = backlog(workspace, other, json.dumps([first, second]).encode(), filename="pages.json")
+    assert (job.format, job.created, job.error_count) == ("jira_json", 2, 0)

@@ -534,7 +534,13 @@ def jira_json_issue(record: dict[str, Any], names: dict[str, str]) -> Issue:
 
 def jira_json_records(documents: list[Any]) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
     number = 0
+    pages = []
     for document in documents:
+        if isinstance(document, list) and document and all(isinstance(d, dict) and "issues" in d for d in document):
+            pages.extend(document)  # search pages gathered into one array (jq -s)
+        else:
+            pages.append(document)
+    for document in pages:
         issues = document.get("issues") if isinstance(document, dict) else document
         names = document.get("names") or {} if isinstance(document, dict) else {}
         for issue in issues if isinstance(issues, list) else []:

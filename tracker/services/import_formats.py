@@ -133,6 +133,8 @@ def detect(kind: str, head: bytes, filename: str = "") -> Detected:
         keys = list(first)
         if backlog and "number" in first and ("html_url" in first or "state" in first):
             return Detected(ImportFormat.GITHUB_JSON, encoding, "array", keys=keys)
+        if backlog and isinstance(first.get("issues"), list):
+            return Detected(ImportFormat.JIRA_JSON, encoding, "object", keys=keys)  # search pages in an array
         if backlog and "key" in first and isinstance(first.get("fields"), dict):
             return Detected(ImportFormat.JIRA_JSON, encoding, "array", keys=keys)
         return Detected(ImportFormat.JSON if backlog else _feedback_json_format(first), encoding, "array", keys=keys)
