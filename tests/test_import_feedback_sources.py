@@ -108,6 +108,13 @@ def test_a_generic_file_without_ids_does_not_double_on_reimport(workspace):
     assert Feedback.objects.count() == 3
 
 
+def test_identical_reviews_without_ids_are_each_kept_and_each_found_again(workspace):
+    data = b"text,date\nGreat app,2024-01-01\nGreat app,2024-01-01\nGreat app,2024-01-01\n"
+    assert feedback(workspace, data, filename="reviews.csv").created == 3
+    again = feedback(workspace, data, filename="reviews.csv")
+    assert (again.created, Feedback.objects.count()) == (0, 3)
+
+
 ZENDESK = (
     "Id,Requester,Requester email,Subject,Description,Status,Via,Satisfaction Score,Created at,Tags\n"
     '101,Ann Lee,ann@example.com,Export fails,"The CSV export times out\nfor big projects",Solved,Mail,Bad,'

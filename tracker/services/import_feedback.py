@@ -89,6 +89,7 @@ VIA_CHANNELS = {
 }
 SOURCE_CHANNEL = {ImportFormat.GOOGLE_PLAY: Channel.SOCIAL, ImportFormat.APP_STORE: Channel.SOCIAL}
 MAX_BODY = 20000
+NATURAL_KEY_PREFIX = "sha256:"
 
 
 def aliases_for(fmt: str) -> dict[str, tuple[str, ...]]:
@@ -155,7 +156,7 @@ def natural_key(body: str, received: Any, author: str) -> str:
     """A stable id for a record that has none: the same review imported again is found."""
     text = " ".join(body.split()).lower()
     digest = hashlib.sha256(f"{text}\x1f{received or ''}\x1f{author.lower()}".encode()).hexdigest()
-    return f"sha256:{digest[:40]}"
+    return f"{NATURAL_KEY_PREFIX}{digest[:40]}"
 
 
 def clean_feedback(record: dict[str, Any], get: Any, fmt: str = ImportFormat.CSV) -> dict[str, Any]:

@@ -60,7 +60,13 @@ from tracker.models import (
 from tracker.services.dispatch import BULK, dispatch
 from tracker.services.errors import ValidationError
 from tracker.services.import_backlog import Issue, default_status, kind_of, read_issue, status_key
-from tracker.services.import_feedback import clean_feedback, column_mapping, getter, required_missing
+from tracker.services.import_feedback import (
+    NATURAL_KEY_PREFIX,
+    clean_feedback,
+    column_mapping,
+    getter,
+    required_missing,
+)
 from tracker.services.import_formats import (
     HEAD_BYTES,
     FileBroken,
@@ -445,9 +451,20 @@ def _rows(job: ImportJob) -> Iterator[tuple[int, Any, str]]:
     """(line, cleaned row — an Issue or feedback fields — or None or SKIPPED, reason)."""
     if job.kind == ImportKind.FEEDBACK:
         get = getter(job.format, job.mapping.get("container") or _legacy_container(job.format), job.mapping["columns"])
+        # Two records without ids that say the same thing on the same day ("Great app")
+        # are two reviews: the second gets "-2" on its natural key, in file order, so a
+        # re-import of the file finds each again.
+        occurrences: dict[str, int] = {}
 
         def clean(record: dict[str, Any]) -> Any:
-            return clean_feedback(record, get, job.format)
+            row = clean_feedback(record, get, job.format)
+            key = row["external_id"]
+            if key.startswith(NATURAL_KEY_PREFIX):
+                seen = occurrences.get(key, 0) + 1
+                occurrences[key] = seen
+                if seen > 1:
+                    row["external_id"] = f"{key}-{seen}"
+            return row
     else:
 
         def clean(record: dict[str, Any]) -> Any:
