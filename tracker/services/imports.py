@@ -96,6 +96,7 @@ DEFAULT_SOURCES = {
 }
 STRICT_WIDTH = frozenset({ImportFormat.JIRA_CSV, ImportFormat.LINEAR_CSV, ImportFormat.TICKETS_CSV})
 PREVIEW_PROBLEMS = 20
+MAX_STATUSES = 200  # distinct status names a preview lists (and a mapping may name)
 BACKLOG_FORMATS = frozenset(
     {
         ImportFormat.CSV,
@@ -573,6 +574,8 @@ def _scan(job: ImportJob, *, full: bool = True) -> dict[str, Any]:
 
 def _scan_issue(scan: dict[str, Any], issue: Issue) -> None:
     key = status_key(issue.status, issue.category)
+    if key not in scan["statuses"] and len(scan["statuses"]) >= MAX_STATUSES:
+        key = status_key("", issue.category)  # a file with endless status names: the rest by category
     entry = scan["statuses"].setdefault(key, {"name": issue.status, "category": issue.category, "count": 0})
     entry["count"] += 1
     scan["people"].update(issue.people)
