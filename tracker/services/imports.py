@@ -573,10 +573,10 @@ def _scan(job: ImportJob, *, full: bool = True) -> dict[str, Any]:
 
 
 def _scan_issue(scan: dict[str, Any], issue: Issue) -> None:
-    key = status_key(issue.status, issue.category)
+    key = name = status_key(issue.status, issue.category)
     if key not in scan["statuses"] and len(scan["statuses"]) >= MAX_STATUSES:
-        key = status_key("", issue.category)  # a file with endless status names: the rest by category
-    entry = scan["statuses"].setdefault(key, {"name": issue.status, "category": issue.category, "count": 0})
+        key = name = status_key("", issue.category)  # a file with endless status names: the rest by category
+    entry = scan["statuses"].setdefault(key, {"name": name, "category": issue.category, "count": 0})
     entry["count"] += 1
     scan["people"].update(issue.people)
     scan["with_parent"] += bool(issue.parent or issue.epic)
