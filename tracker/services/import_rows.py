@@ -26,7 +26,17 @@ class RowSkip(Exception):
 
 # --- Cleaning ------------------------------------------------------------------------------
 
-DATE_FORMATS = ("%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M %p", "%m/%d/%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y/%m/%d")
+DATE_FORMATS = (
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%d.%m.%y %H:%M",
+    "%d.%m.%y",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+)
 
 # Month abbreviations as Jira writes them in its CSV dates (`dd/MMM/yy h:mm a`) in the
 # languages of its user interface; lower-cased, without the trailing dot.

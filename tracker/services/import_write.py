@@ -215,7 +215,7 @@ def _item_fields(ctx: BacklogContext, issue: Issue, current: BacklogItem | None)
     member = ctx.member(issue.assignee)
     fields["assignee"] = member
     fields["imported_assignee"] = "" if member is not None or not issue.assignee else ctx.named(issue.assignee)
-    sprint = ctx.sprints.get(issue.sprints[-1].name) if issue.sprints else None
+    sprint = ctx.sprints.get(issue.sprints[-1].name[:120]) if issue.sprints else None
     if sprint is not None and (
         sprint.state != SprintState.CLOSED or (current is not None and current.sprint_id == sprint.pk)
     ):

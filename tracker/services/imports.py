@@ -96,6 +96,7 @@ DEFAULT_SOURCES = {
 }
 STRICT_WIDTH = frozenset({ImportFormat.JIRA_CSV, ImportFormat.LINEAR_CSV, ImportFormat.TICKETS_CSV})
 PREVIEW_PROBLEMS = 20
+SPRINT_NAME = 120  # Sprint.name's length
 MAX_STATUSES = 200  # distinct status names a preview lists (and a mapping may name)
 BACKLOG_FORMATS = frozenset(
     {
@@ -586,7 +587,7 @@ def _scan_issue(scan: dict[str, Any], issue: Issue) -> None:
     for index, ref in enumerate(issue.sprints):
         if not ref.name:
             continue
-        summary = scan["sprints"].setdefault(ref.name, {"items": 0, "carried": False})
+        summary = scan["sprints"].setdefault(ref.name[:SPRINT_NAME], {"items": 0, "carried": False})
         summary["items"] += 1
         if index < last:
             summary["carried"] = True  # the issue went on to a later sprint: this one ended
