@@ -449,8 +449,9 @@ def _legacy_container(fmt: str) -> str:
 SKIPPED = object()
 
 
-def _rows(job: ImportJob) -> Iterator[tuple[int, Any, str]]:
-    """(line, cleaned row — an Issue or feedback fields — or None or SKIPPED, reason)."""
+def _rows(job: ImportJob, only: Any = None) -> Iterator[tuple[int, Any, str]]:
+    """(line, cleaned row — an Issue or feedback fields — or None or SKIPPED, reason).
+    `only(index)`: the records to clean (the others are passed over unread)."""
     if job.kind == ImportKind.FEEDBACK:
         get = getter(job.format, job.mapping.get("container") or _legacy_container(job.format), job.mapping["columns"])
         # Two records without ids that say the same thing on the same day ("Great app")
@@ -472,7 +473,9 @@ def _rows(job: ImportJob) -> Iterator[tuple[int, Any, str]]:
         def clean(record: dict[str, Any]) -> Any:
             return read_issue(job.format, record)
 
-    for line, record, error in _records(job):
+    for index, (line, record, error) in enumerate(_records(job)):
+        if only is not None and not only(index):
+            continue
         if record is None:
             yield line, None, error
             continue
@@ -499,18 +502,22 @@ def _tiered(job: ImportJob, ctx: BacklogContext) -> Iterator[tuple[int, Any, str
     """The rows in the order that lets most references resolve as their item is written:
     epics, then the other issues, then sub-tasks (the file is read three times). The first
     reading also collects Jira's numeric ids and the rank of every issue."""
-    for tier in (0, 1, 2):
-        for line, row, error in _rows(job):
-            if isinstance(row, Issue):
-                if tier == 0:
-                    if row.alt_id:
-                        ctx.alt[row.alt_id] = row.external_id
-                    if row.rank:
-                        ctx.ranks.append((row.rank, row.external_id))
-                if _tier(row) == tier:
-                    yield line, row, error
-            elif tier == 1:
-                yield line, row, error  # bad and skipped rows are reported in file order
+    tiers = bytearray()  # each record's tier, from the first reading (1 for bad and skipped rows)
+    for line, row, error in _rows(job):
+        if isinstance(row, Issue):
+            if row.alt_id:
+                ctx.alt[row.alt_id] = row.external_id
+            if row.rank:
+                ctx.ranks.append((row.rank, row.external_id))
+            tiers.append(_tier(row))
+            if tiers[-1] == 0:
+                yield line, row, error
+        else:
+            tiers.append(1)
+    for tier in (1, 2):
+        # Only this tier's records are cleaned again (bad and skipped rows are reported in
+        # file order, with the issues of tier 1).
+        yield from _rows(job, only=lambda index, tier=tier: index < len(tiers) and tiers[index] == tier)
 
 
 def _all_references(job: ImportJob) -> list[tuple[int, str, str, str]]:
