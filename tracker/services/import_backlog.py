@@ -687,9 +687,9 @@ def _trello_created(card_id: str) -> datetime | None:
 
 def trello_issue(record: dict[str, Any]) -> Issue:
     card = record["_card"]
-    if card.get("closed"):
-        raise RowSkip("archived in Trello")
     column = record["_list"]
+    if card.get("closed") or column.get("closed"):
+        raise RowSkip("archived in Trello")
     list_name = _text(column.get("name"))
     description = _text(card.get("desc"))
     for checklist in record["_checklists"]:

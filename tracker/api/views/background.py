@@ -103,10 +103,14 @@ class ImportListView(ImportsMixin):
     @extend_schema(
         summary="Upload a feedback or backlog file; it is imported in the background",
         description=(
-            "Feedback (CSV, JSON array or JSON Lines; needs the right to triage feedback) or a backlog "
-            "(Jira CSV export or GitHub issues JSON into `project`; needs edit rights there). A file that "
-            "is empty, too large, not CSV/JSON or has no usable columns is refused with 400 and nothing "
-            "is written. Follow `url` or GET the job for progress and the report."
+            "Feedback (CSV, JSON array or JSON Lines, Google Play / App Store review exports, support-desk "
+            "tickets; needs the right to triage feedback) or a backlog (Jira CSV or JSON, GitHub issues JSON, "
+            "Linear CSV, Trello board JSON into `project`; needs edit rights there). A file that is empty, too "
+            "large, not text, not CSV/JSON or has no usable columns is refused with 400 and nothing is written. "
+            "With `dry_run` (field or `?dry_run=1`) the file is only read: 200 with the job in status `preview` "
+            "and its `preview` (for a file over 8 MB, `reading` until it is there); POST …/start/ imports it. "
+            "A file found cut off or malformed writes nothing and the job says where it broke. Follow `url` "
+            "or GET the job for progress and the report. docs/imports.md has every mapping."
         ),
         request={"multipart/form-data": ImportCreateSerializer},
         responses={202: ImportJobSerializer, **WRITE_ERRORS},
