@@ -549,3 +549,72 @@ def test_jira_search_pages_one_after_another_or_gathered_in_an_array_are_all_rea
     other = f.ProjectFactory(workspace=workspace, key="TWO", name="Two")
     job = backlog(workspace, other, json.dumps([first, second]).encode(), filename="pages.json")
     assert (job.format, job.created, job.error_count) == ("jira_json", 2, 0)
+
+
+# --- What a review of real use found ------------------------------------------------------
+
+
+def test_confirming_the_proposed_statuses_keeps_wont_do_resolutions(workspace, project):
+    job = import_start(
+        workspace=workspace, actor=None, kind="backlog", filename="a.csv", data=JIRA_FILE, project=project, preview=True
+    )
+    proposed = {s["name"]: s["default"] for s in job.mapping["scan"]["statuses"].values()}
+    import_confirm(job, statuses=proposed)  # the web preview sends every select back
+    import_run(job.pk)
+    assert items(project)["APP-5"].status == ItemStatus.WONT_DO
+
+
+def test_a_sub_task_in_a_later_file_finds_its_parent_by_jira_id(workspace, project):
+    backlog(workspace, project, jira("Login,APP-20,5020,Story,To Do,To Do,Medium,,,,01/Feb/25 8:00 AM,,,,,,,,,,,\n"))
+    later = jira("Button,APP-21,5021,Sub-task,To Do,To Do,Medium,,,,02/Feb/25 8:00 AM,,,,,,,5020,,,,\n")
+    job = backlog(workspace, project, later)
+    assert job.error_count == 0 and items(project)["APP-21"].parent == items(project)["APP-20"]
+
+
+def test_a_source_without_estimates_keeps_the_estimate_set_in_loopwise(workspace, project):
+    from tracker.services.backlog import item_update
+
+    backlog(workspace, project, json.dumps([gh_issue(1)]).encode(), filename="issues.json")
+    item = items(project)["1"]
+    item_update(item=item, actor=None, estimate=Decimal("5"))
+    backlog(workspace, project, json.dumps([gh_issue(1, title="Renamed")]).encode(), filename="issues.json")
+    item = items(project)["1"]
+    assert (item.title, item.estimate) == ("Renamed", Decimal("5.0"))
+
+
+def test_undated_comments_are_not_added_again_on_a_reimport(workspace, project):
+    data = jira("Talk,APP-30,5030,Task,To Do,To Do,Medium,,,,01/Feb/25 8:00 AM,,,,,,,,,Just a note,,\n")
+    backlog(workspace, project, data)
+    backlog(workspace, project, data)
+    assert list(Comment.objects.values_list("body", flat=True)) == ["Just a note"]
+
+
+def test_a_key_repeated_in_a_ranked_file_counts_once(workspace, project):
+    header = "Summary,Issue key,Issue id,Issue Type,Status,Custom field (Rank)\n"
+    rows = "A,K-1,1,Task,To Do,0|b\nB,K-2,2,Task,To Do,0|a\nC,K-3,3,Task,To Do,0|c\nB again,K-2,2,Task,To Do,0|d\n"
+    job = backlog(workspace, project, (header + rows).encode())
+    assert job.status == ImportStatus.DONE
+    order = list(BacklogItem.objects.filter(project=project).order_by("rank").values_list("external_id", flat=True))
+    assert order == ["K-1", "K-3", "K-2"]
+
+
+def test_without_a_rank_the_backlog_keeps_the_files_order(workspace, project):
+    header = "Summary,Issue key,Issue id,Issue Type,Status,Parent\n"
+    rows = "One,G-1,1,Story,To Do,\nTwo,G-2,2,Epic,To Do,\nThree,G-3,3,Sub-task,To Do,1\nFour,G-4,4,Story,To Do,\n"
+    backlog(workspace, project, (header + rows).encode())
+    order = list(BacklogItem.objects.filter(project=project).order_by("rank").values_list("external_id", flat=True))
+    assert order == ["G-1", "G-2", "G-3", "G-4"]
+
+
+def test_generic_json_with_objects_for_type_and_priority_imports(workspace, project):
+    body = [{"key": "X-1", "title": "Thing", "type": {"name": "Bug"}, "priority": ["high"], "status": {"name": "Done"}}]
+    job = backlog(workspace, project, json.dumps(body).encode(), filename="x.json")
+    assert job.status == ImportStatus.DONE and job.created == 1
+    item = items(project)["X-1"]
+    assert (item.kind, item.status) == (ItemKind.BUG, ItemStatus.DONE)
+
+
+def test_a_trello_card_marked_complete_is_done_in_any_list(workspace, project):
+    board = {**TRELLO, "cards": [{**TRELLO["cards"][0], "dueComplete": True}]}
+    backlog(workspace, project, json.dumps(board).encode(), filename="board.json")
+    assert items(project)["aB1"].status == ItemStatus.DONE

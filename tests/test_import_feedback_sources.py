@@ -169,3 +169,9 @@ def test_node_app_store_scraper_output_keeps_stars_as_csat(workspace):
     job = feedback(workspace, json.dumps(reviews).encode())
     review = Feedback.objects.get()
     assert job.format == "app_store" and (review.csat, review.nps, review.external_id) == (2, None, "11")
+
+
+def test_google_forms_timestamps_with_seconds_are_read(workspace):
+    data = b"Timestamp,Comment\n1/30/2024 10:05:44,Please add exports\n"
+    feedback(workspace, data, filename="form.csv")
+    assert Feedback.objects.get().received_at == datetime(2024, 1, 30, 10, 5, 44, tzinfo=UTC)

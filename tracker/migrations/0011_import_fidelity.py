@@ -22,6 +22,11 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='subtasks', to='tracker.backlogitem'),
         ),
         migrations.AddField(
+            model_name='backlogitem',
+            name='external_alt_id',
+            field=models.CharField(blank=True, max_length=64),
+        ),
+        migrations.AddField(
             model_name='comment',
             name='author_name',
             field=models.CharField(blank=True, max_length=200),

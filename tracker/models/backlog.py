@@ -110,6 +110,9 @@ class BacklogItem(PublicModel):
     objectives = models.ManyToManyField(Objective, blank=True, related_name="items")
     source = models.CharField(max_length=40, blank=True)
     external_id = models.CharField(max_length=200, blank=True)
+    # The source's other id for the same issue (Jira's numeric issue id, by which its exports
+    # name parents and epics), so a later file's sub-task finds a parent imported before.
+    external_alt_id = models.CharField(max_length=64, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     # Denormalized from the feedback links by services.backlog.items_refresh_impact, so the

@@ -59,6 +59,7 @@ class Issue:
     updated: datetime | None = None
     resolved: datetime | None = None
     estimate: Decimal | None = None
+    estimate_known: bool = False  # the source has an estimate field (else a re-import keeps Loopwise's)
     parent: str = ""
     epic: str = ""
     sprints: list[SprintRef] = field(default_factory=list)
@@ -228,6 +229,8 @@ def priority_of(value: Any) -> int | None:
         return None
     if isinstance(value, dict):
         value = value.get("name", "")
+    if not isinstance(value, str):
+        value = str(value)
     text = _key(value)
     if text in PRIORITIES:
         return PRIORITIES[text]
@@ -390,6 +393,7 @@ def jira_csv_issue(record: dict[str, Any]) -> Issue:
         created=parse_when(_first(record, ("Created",), headers)),
         resolved=parse_when(_first(record, ("Resolved", "Resolution date"), headers)),
         estimate=estimate_of(_first(record, ESTIMATE_COLUMNS, headers)),
+        estimate_known=bool(_present(headers, ESTIMATE_COLUMNS)),
         parent=_first(record, PARENT_COLUMNS, headers),
         epic=_first(record, EPIC_COLUMNS, headers),
         sprints=[SprintRef(name=n.strip()) for n in _all(record, "Sprint", headers)],
@@ -522,6 +526,7 @@ def jira_json_issue(record: dict[str, Any], names: dict[str, str]) -> Issue:
         updated=parse_when(fields.get("updated")),
         resolved=parse_when(fields.get("resolutiondate")),
         estimate=estimate_of(estimate),
+        estimate_known="Story Points" in named or "Story point estimate" in named,
         parent=parent_key,
         epic=epic,
         sprints=sprints,
@@ -635,6 +640,7 @@ def linear_issue(record: dict[str, Any]) -> Issue:
         updated=parse_when(get.get("updated")),
         resolved=completed,
         estimate=estimate_of(get.get("estimate")),
+        estimate_known="estimate" in get,
         parent=_text(get.get("parent_issue")),
         sprints=sprints,
         assignee=Person(name=_text(get.get("assignee"))) if get.get("assignee") else Person(),
@@ -712,6 +718,8 @@ def trello_issue(record: dict[str, Any]) -> Issue:
     ]
     labels = [x.get("name") or x.get("color") or "" for x in (record["_labels"] or card.get("labels") or [])]
     done = bool(card.get("dueComplete")) or STATUS_NAMES.get(_key(list_name)) == ItemStatus.DONE
+    if card.get("dueComplete"):
+        list_name = "Done"  # marked complete on the card, whichever list it is in
     return Issue(
         external_id=_text(card.get("shortLink") or card.get("id")),
         title=_text(card.get("name")),
@@ -752,6 +760,19 @@ GENERIC_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+def _named(value: Any) -> str:
+    """A value that may be a name or an object with one ({"name": "Bug"})."""
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("title") or ""
+    return value.strip() if isinstance(value, str) else "" if value is None or isinstance(value, list) else str(value)
+
+
+def _priority_value(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5:
+        return value
+    return priority_of(_named(value) if not isinstance(value, str) else value)
+
+
 def generic_issue(record: dict[str, Any]) -> Issue:
     keys = {normalize_header(k): k for k in record}
 
@@ -766,21 +787,22 @@ def generic_issue(record: dict[str, Any]) -> Issue:
         raise RowSkip("a pull request, not an issue")
     sprint = _text(get("sprint"))
     assignee = get("assignee")
-    status = _text(get("status"))
+    status = _named(get("status"))
     return Issue(
         external_id=_text(get("external_id")),
         title=_text(get("title")),
         description=_text(get("description")),
-        type_name=_text(get("kind")),
-        subtask=_key(get("kind") or "") in SUBTASK_TYPES,
+        type_name=_named(get("kind")),
+        subtask=_key(_named(get("kind"))) in SUBTASK_TYPES,
         status=status,
-        category=status_category(get("category")),
-        priority=priority_of(get("priority")) if not isinstance(get("priority"), int) else get("priority"),
+        category=status_category(_named(get("category"))),
+        priority=_priority_value(get("priority")),
         labels=labels_of(get("labels"), split=isinstance(get("labels"), str)),
         created=parse_when(get("created")),
         updated=parse_when(get("updated")),
         resolved=parse_when(get("resolved")),
         estimate=estimate_of(get("estimate")),
+        estimate_known=any(alias in keys for alias in GENERIC_ALIASES["estimate"]),
         parent=_text(get("parent")),
         epic=_text(get("epic")),
         sprints=[SprintRef(name=sprint)] if sprint else [],
@@ -837,8 +859,12 @@ def description_of(issue: Issue) -> str:
 
 
 def status_of(issue: Issue, statuses: dict[str, str]) -> str:
-    mapped = statuses.get(status_key(issue.status, issue.category))
-    status = mapped or default_status(issue.status, issue.category, issue.resolution)
-    if status == ItemStatus.DONE and _key(issue.resolution) in NOT_DONE_RESOLUTIONS and not mapped:
-        status = ItemStatus.WONT_DO
-    return status
+    """The status the user chose for the issue's status name (or for its category, where
+    the preview listed the file's rarer names by category), else the proposed one. A choice
+    that only confirms the proposal leaves the resolution rule in force (Done + Won't Do is
+    won't do), since the preview sends every status back, changed or not."""
+    mapped = statuses.get(status_key(issue.status, issue.category)) or statuses.get(status_key("", issue.category))
+    proposed = default_status(issue.status, issue.category)
+    if mapped and mapped != proposed:
+        return mapped
+    return default_status(issue.status, issue.category, issue.resolution)

@@ -8,6 +8,7 @@ same file again updates instead of doubling. docs/imports.md has the mapping tab
 
 import hashlib
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -186,7 +187,8 @@ def clean_feedback(record: dict[str, Any], get: Any, fmt: str = ImportFormat.CSV
     name = _text(get(record, "customer_name"))[:200]
     external_id = _text(get(record, "external_id"))[:200]
     if not external_id:
-        external_id = natural_key(body, received_at.isoformat() if received_at else "", email or name)
+        when = received_at.astimezone(UTC).isoformat() if received_at else ""  # one instant, one key
+        external_id = natural_key(body, when, email or name)
     tags = _tags(get(record, "tags"))
     if fmt in (ImportFormat.GOOGLE_PLAY, ImportFormat.APP_STORE):
         tags = [f"version {t}" if t[:1].isdigit() else t for t in tags]

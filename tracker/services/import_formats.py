@@ -84,7 +84,7 @@ def detect_encoding(head: bytes) -> str:
     # Windows-1252 is what Excel writes on most Windows machines: where it reads the sample
     # as plausibly as the best guess ("Café crème" is Windows-1250 "Café crčme" too), or
     # the same, it is taken.
-    if any(m.encoding == "cp1252" and m.chaos <= best.chaos + 0.01 for m in matches):
+    if any(m.encoding == "cp1252" and m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence for m in matches):
         return "cp1252"
     if name != "cp1252" and best.encoding.startswith(("cp125", "latin", "iso8859")):
         try:
@@ -126,6 +126,12 @@ def detect(kind: str, head: bytes, filename: str = "") -> Detected:
     backlog = kind == ImportKind.BACKLOG
     if text[0] == "[":
         first = next(iter_json_array(io.StringIO(text), partial=True), None)
+        if (
+            first is None
+            and backlog
+            and re.match(r'\[\s*\{\s*"(expand|startAt|maxResults|total|issues|isLast|nextPageToken)"', text)
+        ):
+            return Detected(ImportFormat.JIRA_JSON, encoding, "object")  # search pages larger than the head
         if first is None:
             raise ValidationError({"file": "The JSON array holds no records."})
         if not isinstance(first, dict):
@@ -144,9 +150,9 @@ def detect(kind: str, head: bytes, filename: str = "") -> Detected:
         except json.JSONDecodeError:
             first = None
         keys = list(first) if isinstance(first, dict) else []
-        if backlog and ("issues" in keys or re.search(r'"issues"\s*:\s*\[', text[:200_000])):
+        if backlog and ("issues" in keys or re.search(r'"issues"\s*:\s*\[', text)):
             return Detected(ImportFormat.JIRA_JSON, encoding, "object", keys=keys)
-        if backlog and ({"cards", "lists"} <= set(keys) or re.search(r'"cards"\s*:\s*\[', text[:200_000])):
+        if backlog and ({"cards", "lists"} <= set(keys) or re.search(r'"cards"\s*:\s*\[', text)):
             return Detected(ImportFormat.TRELLO_JSON, encoding, "object", keys=keys)
         if isinstance(first, dict) and backlog and "number" in first and ("html_url" in first or "state" in first):
             return Detected(ImportFormat.GITHUB_JSON, encoding, "jsonl", keys=keys)  # gh api --jq '.[]'

@@ -27,15 +27,20 @@ class RowSkip(Exception):
 # --- Cleaning ------------------------------------------------------------------------------
 
 DATE_FORMATS = (
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %I:%M:%S %p",
     "%m/%d/%Y %H:%M",
     "%m/%d/%Y %I:%M %p",
     "%m/%d/%Y",
+    "%d.%m.%Y %H:%M:%S",
     "%d.%m.%Y %H:%M",
     "%d.%m.%Y",
     "%d.%m.%y %H:%M",
     "%d.%m.%y",
     "%Y/%m/%d %H:%M",
     "%Y/%m/%d",
+    "%m/%d/%y %H:%M",
+    "%m/%d/%y",
 )
 
 # Month abbreviations as Jira writes them in its CSV dates (`dd/MMM/yy h:mm a`) in the
@@ -46,7 +51,7 @@ MONTHS = {
         (
             "jan janv jän ene gen",
             "feb févr fév fevr fev",
-            "mar mär mars märz marz",
+            "mar mär mars märz marz mrt",
             "apr avr abr",
             "may mai mag mei maj",
             "jun juin giu",
@@ -112,7 +117,10 @@ def parse_when(value: Any) -> datetime | None:
         return None
     if isinstance(value, int | float):
         seconds = value / 1000 if value > 10**11 else value
-        return datetime.fromtimestamp(seconds, tz=UTC)
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (ValueError, OverflowError, OSError):
+            raise RowInvalid(f"Unreadable date {value!r}") from None
     text = str(value).strip()
     if text.isdigit() and len(text) >= 9:
         return parse_when(int(text))

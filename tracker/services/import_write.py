@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 
 from tracker.models import (
@@ -161,6 +162,9 @@ class BacklogContext:
     ranks: list[tuple[str, str]] = field(default_factory=list)
     # References whose target was not written yet when their item was: applied at the end.
     deferred: list[tuple[int, str, str, str]] = field(default_factory=list)
+    # The file has no rank: only the items this run creates are put in file order.
+    arrange_created_only: bool = False
+    created: set[str] = field(default_factory=set)
 
     @classmethod
     def load(cls, job: ImportJob) -> "BacklogContext":
@@ -189,7 +193,7 @@ class BacklogContext:
             return None
         if person.email and person.email.lower() in self.by_email:
             return self.by_email[person.email.lower()]
-        for name in (person.name, self.people.get(person.ref, ""), person.login):
+        for name in (person.name, self.people.get(person.ref, ""), person.login, person.ref):
             if name and name.strip().lower() in self.by_name:
                 return self.by_name[name.strip().lower()]
         return None
@@ -210,8 +214,8 @@ def _item_fields(ctx: BacklogContext, issue: Issue, current: BacklogItem | None)
     }
     if issue.priority is not None:
         fields["priority"] = issue.priority
-    if issue.estimate is not None or current is not None:
-        fields["estimate"] = issue.estimate
+    if issue.estimate is not None or (current is not None and issue.estimate_known):
+        fields["estimate"] = issue.estimate  # a source without estimates keeps Loopwise's
     member = ctx.member(issue.assignee)
     fields["assignee"] = member
     fields["imported_assignee"] = "" if member is not None or not issue.assignee else ctx.named(issue.assignee)
@@ -226,6 +230,8 @@ def _item_fields(ctx: BacklogContext, issue: Issue, current: BacklogItem | None)
         fields["done_at"] = issue.resolved
     if current is None and issue.created:
         fields["created_at"] = issue.created
+    if issue.alt_id:
+        fields["external_alt_id"] = issue.alt_id[:64]
     return fields
 
 
@@ -267,6 +273,7 @@ def write_items(job: ImportJob, rows: Rows, ctx: BacklogContext | None = None) -
 
     written, errors = _write_reporting(write, [e[1] for e in entries])
     _write_comments(ctx, project, [(w.item, entries[w.index][4]) for w in written])
+    ctx.created.update(w.item.external_id for w in written if w.outcome == "created")
     created = sum(1 for w in written if w.outcome == "created")
     updated = sum(1 for w in written if w.outcome == "updated")
     skipped += sum(1 for w in written if w.outcome == "unchanged")
@@ -275,13 +282,27 @@ def write_items(job: ImportJob, rows: Rows, ctx: BacklogContext | None = None) -
 
 def _targets(ctx: BacklogContext, project: Any, issues: list[Issue]) -> dict[str, BacklogItem]:
     """The items a batch's epics and parents name that exist already (one query)."""
-    keys = {ctx.alt.get(ref, ref) for issue in issues for ref in (issue.parent, issue.epic) if ref}
-    if not keys:
+    refs = {ref for issue in issues for ref in (issue.parent, issue.epic) if ref}
+    if not refs:
         return {}
-    rows = BacklogItem.objects.filter(
-        project=project, source=ctx.job.source, external_id__in=keys, deleted_at__isnull=True
-    ).only("id", "project_id", "number", "kind", "deleted_at", "parent_id", "epic_id", "external_id")
-    return {item.external_id: item for item in rows.order_by()}
+    return _items_named(project, ctx.job.source, {ctx.alt.get(ref, ref) for ref in refs}, refs - ctx.alt.keys())
+
+
+def _items_named(project: Any, source: str, keys: set[str], alt_ids: set[str]) -> dict[str, BacklogItem]:
+    """Live items of the import's source by external id, and (as "alt:<id>") by the source's
+    other id, for references to issues imported from an earlier file (one query)."""
+    named = Q(external_id__in=keys)
+    if alt_ids:
+        named |= Q(external_alt_id__in=alt_ids)
+    rows = BacklogItem.objects.filter(named, project=project, source=source, deleted_at__isnull=True).only(
+        "id", "project_id", "number", "kind", "deleted_at", "parent_id", "epic_id", "external_id", "external_alt_id"
+    )
+    out: dict[str, BacklogItem] = {}
+    for item in rows.order_by():
+        out[item.external_id] = item
+        if item.external_alt_id:
+            out.setdefault(f"alt:{item.external_alt_id}", item)
+    return out
 
 
 def _references(ctx: BacklogContext, line: int, issue: Issue, targets: dict[str, BacklogItem]) -> dict[str, Any]:
@@ -292,7 +313,7 @@ def _references(ctx: BacklogContext, line: int, issue: Issue, targets: dict[str,
     for ref in (issue.epic, issue.parent):
         if not ref:
             continue
-        target = targets.get(ctx.alt.get(ref, ref))
+        target = targets.get(ctx.alt.get(ref, ref)) or targets.get(f"alt:{ref}")
         if target is None:
             waiting = True
         elif target.external_id == issue.external_id:
@@ -312,12 +333,12 @@ def _write_comments(ctx: BacklogContext, project: Any, pairs: list[tuple[Backlog
     pairs = [(item, issue) for item, issue in pairs if issue.comments]
     if not pairs:
         return
-    seen = {
-        (str(item_id), created.replace(microsecond=0) if created else None, body)
-        for item_id, created, body in Comment.objects.filter(item_id__in=[i.pk for i, _ in pairs]).values_list(
-            "item_id", "created_at", "body"
-        )
-    }
+    seen: set[tuple[str, Any, str]] = set()
+    for item_id, created, body in Comment.objects.filter(item_id__in=[i.pk for i, _ in pairs]).values_list(
+        "item_id", "created_at", "body"
+    ):
+        seen.add((str(item_id), created.replace(microsecond=0) if created else None, body))
+        seen.add((str(item_id), None, body))  # an undated comment is known by its text
     now = timezone.now()
     new = []
     for item, issue in pairs:
@@ -325,10 +346,12 @@ def _write_comments(ctx: BacklogContext, project: Any, pairs: list[tuple[Backlog
             text = ctx.mentions(body)[:MAX_COMMENT].strip()
             if not text:
                 continue
-            when = (at or now).replace(microsecond=0)
+            when = at.replace(microsecond=0) if at else None
             if (str(item.pk), when, text) in seen:
                 continue
             seen.add((str(item.pk), when, text))
+            seen.add((str(item.pk), None, text))
+            when = when or issue.created or now
             member = ctx.member(author) if author else None
             comment = Comment(
                 item_id=item.pk,
@@ -361,15 +384,11 @@ def apply_references(
     project = job.project
     for chunk in _chunks(refs, REFERENCE_BATCH):
         wanted = {ext for _, ext, _, _ in chunk}
-        for _, _, parent, epic in chunk:
-            wanted.update(ctx.alt.get(ref, ref) for ref in (parent, epic) if ref)
+        refs = {ref for _, _, parent, epic in chunk for ref in (parent, epic) if ref}
+        wanted.update(ctx.alt.get(ref, ref) for ref in refs)
         known = {
-            row[0]: row
-            for row in BacklogItem.objects.filter(
-                project=project, source=job.source, external_id__in=wanted, deleted_at__isnull=True
-            )
-            .order_by()
-            .values_list("external_id", "id", "kind", "epic_id", "parent_id")
+            key: (item.external_id, item.pk, item.kind, item.epic_id, item.parent_id)
+            for key, item in _items_named(project, job.source, wanted, refs - ctx.alt.keys()).items()
         }
         planned: list[tuple[int, Any, dict[str, Any]]] = []
         for line, ext, parent_ref, epic_ref in chunk:
@@ -380,7 +399,7 @@ def apply_references(
             for ref in (epic_ref, parent_ref):
                 if not ref:
                     continue
-                target = known.get(ctx.alt.get(ref, ref))
+                target = known.get(ctx.alt.get(ref, ref)) or known.get(f"alt:{ref}")
                 if target is None:
                     problems.append({"line": line, "reason": f"{ext}: {ref} is neither in the file nor in Loopwise"})
                 elif target[1] == row[1]:
@@ -411,8 +430,10 @@ def apply_references(
 
         problems.extend(_write_reporting(write, lines)[1])
     if ctx.ranks:
-        ctx.ranks.sort()
-        order = [ext for _, ext in ctx.ranks]
+        last = {ext: rank for rank, ext in ctx.ranks}  # a key repeated in the file: its last row counts
+        if ctx.arrange_created_only:
+            last = {ext: rank for ext, rank in last.items() if ext in ctx.created}
+        order = [ext for ext, _ in sorted(last.items(), key=lambda kv: (kv[1], kv[0]))]
         ids = dict(
             BacklogItem.objects.filter(
                 project=project, source=job.source, external_id__in=order, deleted_at__isnull=True

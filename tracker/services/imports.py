@@ -438,8 +438,20 @@ def _records(job: ImportJob) -> Iterator[Record]:
     if job.format == ImportFormat.JIRA_JSON:
         from tracker.services.import_backlog import jira_json_records
 
-        return jira_json_records([[r for _, r, _ in iter_array_records(raw, encoding=job.encoding) if r]])
+        return _jira_array(iter_array_records(raw, encoding=job.encoding))
     return iter_array_records(raw, encoding=job.encoding)
+
+
+def _jira_array(records: Iterator[Record]) -> Iterator[Record]:
+    """A plain array of Jira issues (REST `issues` pasted on their own), record by record."""
+    from tracker.services.import_backlog import jira_json_records
+
+    for number, record, error in records:
+        if record is None:
+            yield number, None, error
+        else:
+            for _, issue, issue_error in jira_json_records([[record]]):
+                yield number, issue, issue_error
 
 
 def _legacy_container(fmt: str) -> str:
@@ -503,17 +515,24 @@ def _tiered(job: ImportJob, ctx: BacklogContext) -> Iterator[tuple[int, Any, str
     epics, then the other issues, then sub-tasks (the file is read three times). The first
     reading also collects Jira's numeric ids and the rank of every issue."""
     tiers = bytearray()  # each record's tier, from the first reading (1 for bad and skipped rows)
+    order: list[str] = []  # without a rank in the file, the file's order is the backlog's
     for line, row, error in _rows(job):
         if isinstance(row, Issue):
             if row.alt_id:
                 ctx.alt[row.alt_id] = row.external_id
             if row.rank:
                 ctx.ranks.append((row.rank, row.external_id))
+            else:
+                order.append(row.external_id)
             tiers.append(_tier(row))
             if tiers[-1] == 0:
                 yield line, row, error
         else:
             tiers.append(1)
+    if not ctx.ranks and (0 in tiers or 2 in tiers) and (1 in tiers or 2 in tiers):
+        # Written tier by tier, the items are out of file order: put them back in it.
+        ctx.ranks = [(f"{index:012d}", ext) for index, ext in enumerate(order)]
+        ctx.arrange_created_only = True  # what the team ordered in Loopwise since stays
     for tier in (1, 2):
         # Only this tier's records are cleaned again (bad and skipped rows are reported in
         # file order, with the issues of tier 1).
@@ -617,7 +636,7 @@ def _natural(name: str) -> list[Any]:
 def _order_sprints(sprints: dict[str, Any]) -> None:
     """Number the sprints in the order they ran: by start where known, else by name
     (Sprint 2 before Sprint 10)."""
-    ordered = sorted(sprints, key=lambda n: (sprints[n].get("start") or "", _natural(n)))
+    ordered = sorted(sprints, key=lambda n: (not sprints[n].get("start"), sprints[n].get("start") or "", _natural(n)))
     for order, name in enumerate(ordered):
         sprints[name]["order"] = order
     items = sorted(sprints.items(), key=lambda kv: kv[1]["order"])
@@ -648,6 +667,7 @@ def _scan_into(job: ImportJob, *, full: bool = True) -> bool:
         job.message = message
         job.finished_at = timezone.now()
         job.save(update_fields=["mapping", "status", "message", "finished_at"])
+        ImportChunk.objects.filter(job=job).delete()  # a broken file is of no further use
         return False
     job.mapping = {**job.mapping, "scan": scan}
     job.rows_total = scan["rows"]
@@ -766,7 +786,7 @@ def import_run(job_id: Any) -> ImportJob:
     except (OperationalError, InterfaceError):
         raise  # temporary: the task retries and resumes from the checkpoint
     except FileBroken as exc:  # the file changed under us (it cannot), or a chunk is missing
-        ImportJob.objects.filter(pk=job.pk).update(
+        ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
             status=ImportStatus.FAILED, finished_at=timezone.now(), message=f"The import stopped: {exc}"[:2000]
         )
         return ImportJob.objects.get(pk=job.pk)

@@ -26,7 +26,9 @@ EDITABLE_FIELDS = (
 )
 # …and what the write core takes besides: label names, objectives, and the real dates an
 # import carries (creation, resolution).
-WRITABLE_FIELDS = frozenset({*EDITABLE_FIELDS, "labels", "objectives", "done_at", "parent", "imported_assignee"})
+WRITABLE_FIELDS = frozenset(
+    {*EDITABLE_FIELDS, "labels", "objectives", "done_at", "parent", "imported_assignee", "external_alt_id"}
+)
 CREATE_ONLY_FIELDS = frozenset({"created_at"})
 
 # Checked once per entry of a bulk write; `Choices.values` builds a new list on every access.
@@ -109,6 +111,8 @@ def validate_item_fields(project: Project, fields: dict[str, Any], item: Backlog
             errors["parent"] = f"{project.key}-{parent.number} is a sub-task of this item."
     if "imported_assignee" in fields:
         cleaned["imported_assignee"] = (fields["imported_assignee"] or "").strip()[:200]
+    if "external_alt_id" in fields:
+        cleaned["external_alt_id"] = (fields["external_alt_id"] or "").strip()[:64]
     sprint = fields.get("sprint")
     if sprint is not None:
         if sprint.project_id != project.pk:
