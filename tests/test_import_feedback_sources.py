@@ -175,3 +175,13 @@ def test_google_forms_timestamps_with_seconds_are_read(workspace):
     data = b"Timestamp,Comment\n1/30/2024 10:05:44,Please add exports\n"
     feedback(workspace, data, filename="form.csv")
     assert Feedback.objects.get().received_at == datetime(2024, 1, 30, 10, 5, 44, tzinfo=UTC)
+
+
+def test_a_long_file_whose_accents_come_after_the_first_megabyte_is_read_in_their_encoding(workspace):
+    filler = "plain ascii text " * 40
+    rows = "".join(f"{filler}{n},r{n}\n" for n in range(1600))  # over 1 MB
+    data = ("text,id\n" + rows + "Le café est trop lent,last\n").encode("cp1252")
+    assert len(data) > 1024 * 1024
+    job = feedback(workspace, data, filename="long.csv")
+    assert (job.status, job.encoding, job.created) == (ImportStatus.DONE, "cp1252", 1601)
+    assert Feedback.objects.get(external_id="last").body == "Le café est trop lent"

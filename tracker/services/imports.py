@@ -73,6 +73,7 @@ from tracker.services.import_formats import (
     Record,
     decode_head,
     detect,
+    detect_encoding,
     iter_array_records,
     iter_csv,
     iter_jsonl,
@@ -655,11 +656,43 @@ def _existing(job: ImportJob, keys: list[str]) -> int:
     return rows.exclude(external_id="").order_by().count()
 
 
+def _redetect_encoding(job: ImportJob, exc: FileBroken) -> bool:
+    """A file taken as UTF-8 from its first megabyte (plain ASCII there) that has other bytes
+    further on, as Excel writes accented text late in a long file: detect the encoding again
+    from the piece where UTF-8 broke. True when another encoding was found (and kept)."""
+    if job.encoding not in ("utf-8", "utf-8-sig") or exc.byte is None or "not valid" not in exc.reason:
+        return False
+    seq = 0 if exc.byte < HEAD_BYTES else 1 + (exc.byte - HEAD_BYTES) // CHUNK_BYTES
+    piece = ImportChunk.objects.filter(job=job, seq=seq).values_list("data", flat=True).first()
+    if piece is None:
+        return False
+    start = 0 if seq == 0 else HEAD_BYTES + (seq - 1) * CHUNK_BYTES
+    offset = exc.byte - start
+    window = bytes(piece)[max(0, offset - 2048) : offset + 8192]  # the text around the break
+    try:
+        encoding = detect_encoding(window)
+    except ValidationError:
+        return False
+    if encoding == "ascii":
+        return False
+    if encoding in ("utf-8", "utf-8-sig", job.encoding):
+        return False
+    logger.info("Import %s: not UTF-8 after all; reading it as %s", job.pk, encoding)
+    job.encoding = encoding
+    job.save(update_fields=["encoding"])
+    return True
+
+
 def _scan_into(job: ImportJob, *, full: bool = True) -> bool:
     """Run the first pass and keep its result on the job. False (and the job failed, with
     where the file broke) when the file is broken."""
     try:
-        scan = _scan(job, full=full)
+        try:
+            scan = _scan(job, full=full)
+        except FileBroken as exc:
+            if not _redetect_encoding(job, exc):
+                raise
+            scan = _scan(job, full=full)  # read again in the encoding the rest of the file has
     except FileBroken as exc:
         message = f"{exc}. Nothing was imported."
         job.mapping = {**job.mapping, "scan": {"broken": {"reason": exc.reason, "line": exc.line, "byte": exc.byte}}}
