@@ -187,3 +187,11 @@ def workspaces_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Workspace]
     if not user.is_authenticated:
         return Workspace.objects.none()
     return Workspace.objects.filter(memberships__user=user).order_by("slug")
+
+
+def import_right(job: Any) -> tuple[Action, Project | None]:
+    """What starting or discarding an import job takes: who may upload its kind of file —
+    feedback triage, or editing the items of the backlog it goes into."""
+    if job.kind == "feedback":
+        return Action.TRIAGE_FEEDBACK, None
+    return Action.EDIT_ITEMS, job.project

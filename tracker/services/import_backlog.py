@@ -19,6 +19,7 @@ from typing import Any
 from tracker.models import ImportFormat, ItemKind, ItemStatus
 from tracker.services.import_formats import normalize_header
 from tracker.services.import_rows import RowInvalid, RowSkip, parse_when
+from tracker.services.import_rows import _text as as_text
 
 
 @dataclass
@@ -267,9 +268,7 @@ def labels_of(values: Any, *, split: bool = False) -> list[str]:
 
 
 def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return value.strip() if isinstance(value, str) else str(value)
+    return as_text(value).strip()
 
 
 def _list(value: Any) -> list[Any]:

@@ -1,19 +1,16 @@
-"""Cleaning import rows: one record of a file → the fields Loopwise stores, or the reason
-it cannot be imported (RowInvalid, reported with its line) or is left out (RowSkip)."""
+"""What every import source shares: dates in their many spellings, scores, tags, and the
+reasons a row is refused (RowInvalid, reported with its line) or left out (RowSkip).
+The sources are services.import_backlog and services.import_feedback."""
 
 import re
 from datetime import UTC, datetime, timedelta
 from datetime import timezone as dt_timezone
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from tracker.models import Channel, ItemKind, ItemStatus
-from tracker.services.errors import ValidationError
-from tracker.services.feedback import CHANNELS, SCORE_RANGES
+from tracker.services.feedback import SCORE_RANGES
 
 
 class RowInvalid(Exception):
@@ -198,112 +195,7 @@ def _tags(value: Any) -> list[str]:
 
 
 def _text(value: Any) -> str:
+    """A cell or JSON value as text ("" for none)."""
     if value is None:
         return ""
     return value if isinstance(value, str) else str(value)
-
-
-def clean_feedback(record: dict[str, Any], get: Any) -> dict[str, Any]:
-    body = _text(get(record, "body")).strip()
-    if not body:
-        raise RowInvalid("The text is empty")
-    if len(body) > 20000:
-        raise RowInvalid("The text is longer than 20,000 characters")
-    email = _text(get(record, "email")).strip().lower()
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise RowInvalid(f"{email[:60]!r} is not an e-mail address") from None
-    channel = _text(get(record, "channel")).strip().lower().replace(" ", "_")
-    return {
-        "body": body,
-        "title": _text(get(record, "title"))[:200],
-        "email": email,
-        "customer_name": _text(get(record, "customer_name"))[:200],
-        "customer_external_id": _text(get(record, "customer_external_id"))[:200],
-        "nps": _score("nps", get(record, "nps")),
-        "csat": _score("csat", get(record, "csat")),
-        "ces": _score("ces", get(record, "ces")),
-        "received_at": parse_when(get(record, "received_at")),
-        "channel": channel if channel in CHANNELS else Channel.IMPORT,
-        "external_id": _text(get(record, "external_id"))[:200],
-        "tags": _tags(get(record, "tags")),
-    }
-
-
-STATUS_MAP = {
-    "open": ItemStatus.BACKLOG,
-    "to_do": ItemStatus.BACKLOG,
-    "todo": ItemStatus.BACKLOG,
-    "backlog": ItemStatus.BACKLOG,
-    "new": ItemStatus.BACKLOG,
-    "reopened": ItemStatus.BACKLOG,
-    "selected_for_development": ItemStatus.READY,
-    "ready": ItemStatus.READY,
-    "accepted": ItemStatus.READY,
-    "in_progress": ItemStatus.IN_PROGRESS,
-    "in_development": ItemStatus.IN_PROGRESS,
-    "in_review": ItemStatus.IN_REVIEW,
-    "reviewable": ItemStatus.IN_REVIEW,
-    "code_review": ItemStatus.IN_REVIEW,
-    "done": ItemStatus.DONE,
-    "closed": ItemStatus.DONE,
-    "resolved": ItemStatus.DONE,
-    "fixed": ItemStatus.DONE,
-    "won't_do": ItemStatus.WONT_DO,
-    "won't_fix": ItemStatus.WONT_DO,
-    "wont_do": ItemStatus.WONT_DO,
-    "wont_fix": ItemStatus.WONT_DO,
-    "not_planned": ItemStatus.WONT_DO,
-}
-KIND_MAP = {
-    "bug": ItemKind.BUG,
-    "epic": ItemKind.EPIC,
-    "story": ItemKind.STORY,
-    "improvement": ItemKind.STORY,
-    "new_feature": ItemKind.STORY,
-    "feature": ItemKind.STORY,
-    "task": ItemKind.TASK,
-    "sub_task": ItemKind.TASK,
-    "subtask": ItemKind.TASK,
-    "documentation": ItemKind.TASK,
-    "spike": ItemKind.SPIKE,
-}
-
-
-def clean_item(record: dict[str, Any], get: Any) -> dict[str, Any]:
-    if get(record, "pull_request"):
-        raise RowSkip("a pull request, not an issue")
-    external_id = _text(get(record, "external_id")).strip()
-    if not external_id:
-        raise RowInvalid("The issue key (or number) is empty")
-    title = _text(get(record, "title")).strip()
-    if not title:
-        raise RowInvalid("The summary (title) is empty")
-    raw_estimate = get(record, "estimate")
-    estimate = None
-    if raw_estimate not in (None, ""):
-        try:
-            estimate = Decimal(str(raw_estimate)).quantize(Decimal("0.1"))
-        except InvalidOperation:
-            raise RowInvalid(f"Story points {str(raw_estimate)[:20]!r} is not a number") from None
-        if not estimate.is_finite() or not 0 <= estimate <= 1000:
-            raise RowInvalid("Story points must be between 0 and 1000")
-    status_key = _text(get(record, "status")).strip().lower().replace(" ", "_")
-    reason = _text(get(record, "state_reason")).strip().lower()
-    status = STATUS_MAP.get(status_key, ItemStatus.BACKLOG)
-    if status == ItemStatus.DONE and reason == "not_planned":
-        status = ItemStatus.WONT_DO
-    labels = _tags(get(record, "labels"))
-    kind_key = _text(get(record, "kind")).strip().lower().replace(" ", "_").replace("-", "_")
-    kind = KIND_MAP.get(kind_key) or (ItemKind.BUG if "bug" in {label.lower() for label in labels} else ItemKind.STORY)
-    return {
-        "external_id": external_id[:200],
-        "title": title[:255],
-        "description": _text(get(record, "description"))[:100000],
-        "estimate": estimate,
-        "status": status,
-        "kind": kind,
-        "created": parse_when(get(record, "created")),
-    }

@@ -59,7 +59,16 @@ from tracker.models import (
 )
 from tracker.services.dispatch import BULK, dispatch
 from tracker.services.errors import ValidationError
-from tracker.services.import_backlog import Issue, default_status, kind_of, read_issue, status_key
+from tracker.services.import_backlog import (
+    GENERIC_ALIASES,
+    Issue,
+    default_status,
+    jira_json_records,
+    kind_of,
+    read_issue,
+    status_key,
+    trello_records,
+)
 from tracker.services.import_feedback import (
     NATURAL_KEY_PREFIX,
     clean_feedback,
@@ -71,13 +80,13 @@ from tracker.services.import_formats import (
     HEAD_BYTES,
     FileBroken,
     Record,
-    decode_head,
     detect,
     detect_encoding,
     iter_array_records,
     iter_csv,
     iter_jsonl,
     load_object,
+    normalize_header,
 )
 from tracker.services.import_rows import RowInvalid, RowSkip
 from tracker.services.import_write import BacklogContext, finish_backlog, prepare_sprints, write_feedback, write_items
@@ -202,10 +211,7 @@ def import_start(
 
 
 def _has_title(headers: list[str]) -> bool:
-    from tracker.services.import_formats import normalize_header
-
-    names = {normalize_header(h) for h in headers}
-    return bool(names & {"summary", "title", "name"})
+    return bool({normalize_header(h) for h in headers} & set(GENERIC_ALIASES["title"]))
 
 
 def _clean_statuses(statuses: dict[str, str] | None) -> dict[str, str]:
@@ -224,7 +230,7 @@ def _clean_statuses(statuses: dict[str, str] | None) -> dict[str, str]:
 def _estimate_rows(container: str, fmt: str, head: bytes, size: int) -> int | None:
     """How many records the file holds, from its first megabyte (the first pass counts them
     exactly): the progress bar has a length from the moment the upload is answered."""
-    text = decode_head(head, "latin-1") if container != "csv" else head.decode("latin-1")
+    text = head.decode("latin-1")  # counting markers needs no real decoding
     if container == "csv":
         count = max(0, text.count("\n") - 1 + (0 if text.endswith("\n") else 1))
     elif container == "jsonl":
@@ -432,21 +438,15 @@ def _records(job: ImportJob) -> Iterator[Record]:
     if container == "jsonl":
         return iter_jsonl(raw, encoding=job.encoding)
     if container == "object":
-        from tracker.services.import_backlog import jira_json_records, trello_records
-
         documents = load_object(raw, job.encoding)
         return trello_records(documents) if job.format == ImportFormat.TRELLO_JSON else jira_json_records(documents)
     if job.format == ImportFormat.JIRA_JSON:
-        from tracker.services.import_backlog import jira_json_records
-
         return _jira_array(iter_array_records(raw, encoding=job.encoding))
     return iter_array_records(raw, encoding=job.encoding)
 
 
 def _jira_array(records: Iterator[Record]) -> Iterator[Record]:
     """A plain array of Jira issues (REST `issues` pasted on their own), record by record."""
-    from tracker.services.import_backlog import jira_json_records
-
     for number, record, error in records:
         if record is None:
             yield number, None, error

@@ -184,6 +184,17 @@ def sprint_remove_items(
     return found
 
 
+def _commitment(sprint: Sprint, project: Project, items: Sequence[BacklogItem]) -> dict[str, Any]:
+    """What a sprint commits to as it starts: its items (in rank order) and their points."""
+    return {
+        "points": sprint_points(items),
+        "items": [
+            {"id": str(i.pk), "key": f"{project.key}-{i.number}", "estimate": float(i.estimate or 0)} for i in items
+        ],
+        "capacity": sprint.capacity,
+    }
+
+
 @transaction.atomic
 def sprint_start(*, sprint: Sprint, actor: AbstractBaseUser | None) -> Sprint:
     """Start a planned sprint and freeze its commitment. One active sprint per project."""
@@ -196,13 +207,7 @@ def sprint_start(*, sprint: Sprint, actor: AbstractBaseUser | None) -> Sprint:
         raise ValidationError({"state": f"{active.name} is still active: close it before starting another."})
     items = list(BacklogItem.objects.in_sprint(sprint).order_by("rank"))
     now = timezone.now()
-    sprint.commitment = {
-        "points": sprint_points(items),
-        "items": [
-            {"id": str(i.pk), "key": f"{project.key}-{i.number}", "estimate": float(i.estimate or 0)} for i in items
-        ],
-        "capacity": sprint.capacity,
-    }
+    sprint.commitment = _commitment(sprint, project, items)
     sprint.state = SprintState.ACTIVE
     sprint.started_at = now
     sprint.version += 1
@@ -377,13 +382,7 @@ def sprints_settle(
         if sprint.state != SprintState.PLANNED:
             continue
         items = list(BacklogItem.objects.in_sprint(sprint).order_by("rank"))
-        sprint.commitment = {
-            "points": sprint_points(items),
-            "items": [
-                {"id": str(i.pk), "key": f"{project.key}-{i.number}", "estimate": float(i.estimate or 0)} for i in items
-            ],
-            "capacity": sprint.capacity,
-        }
+        sprint.commitment = _commitment(sprint, project, items)
         sprint.state = SprintState.CLOSED
         sprint.started_at = started_at
         sprint.closed_at = closed_at

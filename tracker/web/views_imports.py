@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django_htmx.http import HttpResponseClientRefresh
 
-from tracker.access import Action, Actor
+from tracker.access import Action, Actor, import_right
 from tracker.models import ImportJob, ImportKind, ImportStatus, Project
 from tracker.services.imports import (
     import_confirm,
@@ -53,13 +53,6 @@ def _visible_jobs(actor: Actor) -> Any:
     return ImportJob.objects.filter(workspace=actor.workspace).filter(
         Q(kind=ImportKind.FEEDBACK) | Q(project__in=actor.projects())
     )
-
-
-def _can_start(actor: Actor, job: ImportJob) -> bool:
-    """Who may upload a job's kind may start or cancel it."""
-    if job.kind == ImportKind.FEEDBACK:
-        return actor.can(Action.TRIAGE_FEEDBACK)
-    return job.project is not None and actor.can(Action.EDIT_ITEMS, job.project)
 
 
 def _form(actor: Actor, projects: list[Project], data: Any = None, files: Any = None) -> f.ImportForm:
@@ -142,10 +135,7 @@ def import_detail(request: HttpRequest, actor: Actor, pk: str) -> HttpResponse:
     if request.method != "POST":
         return _job_page(request, actor, job)
     # Import (with the chosen status mapping) or Cancel, from the preview.
-    if job.kind == ImportKind.FEEDBACK:
-        actor.require(Action.TRIAGE_FEEDBACK)
-    else:
-        actor.require(Action.EDIT_ITEMS, job.project)
+    actor.require(*import_right(job))
     if request.POST.get("action") == "cancel":
         if import_discard(job):
             return redirect("imports", ws=actor.workspace.slug)
@@ -196,7 +186,7 @@ def _job_page(
         preview=preview,
         broken=broken,
         statuses_form=statuses_form,
-        can_start=unstarted and _can_start(actor, job),
+        can_start=unstarted and actor.can(*import_right(job)),
         encoding=_encoding_label(job.encoding),
         utf8=job.encoding in UTF8,
         category_labels=CATEGORY_LABELS,

@@ -12,7 +12,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tracker.access import Action
+from tracker.access import Action, import_right
 from tracker.api.base import ApiView
 from tracker.api.serializers.background import (
     DeliverySerializer,
@@ -76,13 +76,8 @@ class ImportsMixin(ApiView):
 
     def job_data(self, job: ImportJob, report: dict[str, Any] | None = None) -> dict[str, Any]:
         path = reverse("import_job", kwargs={"ws": self.workspace.slug, "pk": job.pk})
-        data = import_data(job, report or _report(job), self.request.build_absolute_uri(path))
+        data = import_data(job, report or job_report(job), self.request.build_absolute_uri(path))
         return ImportJobSerializer(data).data
-
-
-def _report(job: ImportJob) -> dict[str, Any]:
-    """import_status's fields from a row already loaded (a list must not refetch each job)."""
-    return job_report(job)
 
 
 class ImportListView(ImportsMixin):
@@ -172,10 +167,7 @@ class ImportStartView(ImportsMixin):
         job = self.jobs().filter(pk=pk).first()
         if job is None:
             raise Http404("No such import.")
-        if job.kind == ImportKind.FEEDBACK:
-            self.actor.require(Action.TRIAGE_FEEDBACK)
-        else:
-            self.actor.require(Action.EDIT_ITEMS, job.project)
+        self.actor.require(*import_right(job))
         serializer = ImportStartSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         job = import_confirm(job, statuses=serializer.validated_data.get("statuses"))
